@@ -1,0 +1,28 @@
+"""mailtrap-lite: an SMTP capture server with a Mailpit-compatible API, fault injection and a pytest plugin."""
+
+from __future__ import annotations
+
+from mailtrap_lite.config import ServerConfig
+from mailtrap_lite.errors import ConfigError, MailtrapError
+from mailtrap_lite.faults import FaultError, Rule
+from mailtrap_lite.message import Address, Envelope, Message, Part, SmtpFacts
+from mailtrap_lite.server import MailServer
+from mailtrap_lite.sessions import Attempt
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Address",
+    "Attempt",
+    "ConfigError",
+    "Envelope",
+    "FaultError",
+    "MailServer",
+    "MailtrapError",
+    "Message",
+    "Part",
+    "Rule",
+    "ServerConfig",
+    "SmtpFacts",
+    "__version__",
+]

@@ -1,0 +1,81 @@
+"""The server's configuration, shared by the CLI, the library (``MailServer``) and the pytest plugin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mailtrap_lite.errors import ConfigError
+
+DEFAULT_SMTP_PORT = 1025
+DEFAULT_HTTP_PORT = 8025
+DEFAULT_MAX_MESSAGE_SIZE = 25 * 1024 * 1024
+
+
+@dataclass
+class ServerConfig:
+    """Everything that shapes one running server. Ports of 0 mean "pick a free one"."""
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 0
+    http_host: str = "127.0.0.1"
+    http_port: int | None = None  # None = no HTTP side
+    smtps_host: str = "127.0.0.1"
+    smtps_port: int | None = None  # None = no implicit-TLS listener
+    hostname: str = "mailtrap-lite"
+    max_messages: int = 1000
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
+    max_recipients: int = 100
+    max_connections: int = 500
+    idle_timeout: float = 300.0
+    session_capacity: int = 1000
+    smtp_auth: str = "off"  # "off", "accept-any" or "required"
+    smtp_users: dict[str, str] | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_self_signed: bool = False
+    require_tls: bool = False
+    ui_auth: dict[str, str] | None = None
+    relay: str | None = None
+    faults: list[str] = field(default_factory=list)
+    chaos: str | None = None
+    seed: int | None = None
+    db: Path | None = None
+    api_cors: list[str] = field(default_factory=list)
+    verbosity: int = 0
+
+    @property
+    def tls_enabled(self) -> bool:
+        """True when STARTTLS (and possibly implicit TLS) is offered."""
+        return self.tls_self_signed or self.tls_cert is not None
+
+    def validate(self) -> None:
+        """Check combinations that no single flag can; raises ConfigError naming the flag."""
+        if (self.tls_cert is None) != (self.tls_key is None):
+            flag = "--tls-key" if self.tls_cert else "--tls-cert"
+            raise ConfigError(flag, "--tls-cert and --tls-key must be given together")
+        if self.smtps_port is not None and not self.tls_enabled:
+            raise ConfigError("--smtps", "needs --tls self-signed or --tls-cert/--tls-key")
+        if self.require_tls and not self.tls_enabled:
+            raise ConfigError("--require-tls", "needs --tls self-signed or --tls-cert/--tls-key")
+        if self.smtp_auth == "required" and not self.smtp_users:
+            raise ConfigError("--smtp-auth-file", "no users given")
+        for name in ("max_messages", "max_message_size", "max_recipients", "max_connections"):
+            if getattr(self, name) < 0:
+                raise ConfigError("--" + name.replace("_", "-"), "must not be negative")
+
+
+def parse_address(value: str, flag: str) -> tuple[str, int]:
+    """Parse ``HOST:PORT`` (``[::1]:25`` for IPv6, ``:PORT`` for loopback). Raises ConfigError naming ``flag``."""
+    text = value.strip()
+    host, sep, port_text = text.rpartition(":")
+    if not sep:
+        raise ConfigError(flag, f"expected HOST:PORT, got {value!r}")
+    host = host.strip("[]") or "127.0.0.1"
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ConfigError(flag, f"port {port_text!r} is not a number") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(flag, f"port {port} is out of range 0-65535")
+    return host, port

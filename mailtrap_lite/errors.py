@@ -1,0 +1,16 @@
+"""The exception hierarchy, drawn once."""
+
+from __future__ import annotations
+
+
+class MailtrapError(Exception):
+    """Base class of every error mailtrap-lite raises on purpose."""
+
+
+class ConfigError(MailtrapError):
+    """Bad configuration: names the flag (or option) and the problem, in one line."""
+
+    def __init__(self, flag: str, problem: str) -> None:
+        super().__init__(f"{flag}: {problem}")
+        self.flag = flag
+        self.problem = problem

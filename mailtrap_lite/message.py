@@ -1,0 +1,460 @@
+"""The captured message: the raw bytes exactly as received, the SMTP envelope and facts, and a parsed view.
+
+A :class:`Message` is immutable. Parsing is lazy: ingest only stores bytes; the list summary is computed on first
+use and cached on the message (it is small), while the full view (bodies, parts) lives in a small LRU cache so
+100,000 stored messages do not each carry a parsed copy. Malformed MIME never raises out of here: whatever parses
+is shown, the rest is left out.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import functools
+import hashlib
+import html as html_module
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import getaddresses, parsedate_to_datetime
+
+from mailtrap_lite.html_text import html_to_text
+
+_SNIPPET_LENGTH = 250
+_LINK_RE = re.compile(r"""https?://[^\s<>"'()\[\]{}]+""", re.IGNORECASE)
+_HREF_RE = re.compile(r"""(?:href|src)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+_TRAILING_PUNCTUATION = ".,;:!?"
+
+
+@dataclass(frozen=True)
+class Address:
+    """A parsed mailbox: display name and address (``Address`` is "" when the header could not be parsed)."""
+
+    name: str
+    address: str
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.address}>" if self.name else self.address
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What the client said in MAIL FROM and RCPT TO, kept apart from the headers (Bcc lives only here)."""
+
+    sender: str
+    recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SmtpFacts:
+    """Facts about the SMTP session that delivered a message."""
+
+    peer: str = ""
+    helo: str = ""
+    tls: bool = False
+    auth_user: str = ""
+    session_id: str = ""
+
+
+@dataclass(frozen=True)
+class Part:
+    """An attachment or inline part. ``content`` is the decoded payload; ``size`` is its length."""
+
+    part_id: str
+    filename: str
+    content_type: str
+    content_id: str
+    disposition: str
+    content: bytes = field(repr=False)
+
+    @property
+    def size(self) -> int:
+        """Length of the decoded content in bytes."""
+        return len(self.content)
+
+    def checksums(self) -> dict[str, str]:
+        """MD5, SHA1 and SHA256 of the decoded content, as Mailpit reports them."""
+        return {
+            "MD5": hashlib.md5(self.content, usedforsecurity=False).hexdigest(),
+            "SHA1": hashlib.sha1(self.content, usedforsecurity=False).hexdigest(),
+            "SHA256": hashlib.sha256(self.content).hexdigest(),
+        }
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a message list needs, computed once per message and cached."""
+
+    message_id: str
+    subject: str
+    from_: Address
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    bcc: tuple[Address, ...]
+    reply_to: tuple[Address, ...]
+    date: datetime
+    snippet: str
+    attachment_count: int
+    inline_count: int
+    header_tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ParsedBody:
+    """The expensive part of the parsed view: headers, bodies, parts and links."""
+
+    headers: tuple[tuple[str, str], ...]
+    text: str
+    html: str
+    attachments: tuple[Part, ...]
+    inline: tuple[Part, ...]
+    links: tuple[str, ...]
+
+
+class Message:
+    """One captured message. Read-only: the store hands out the same object to every reader."""
+
+    __slots__ = ("__weakref__", "_summary", "envelope", "id", "raw", "received_at", "seq", "smtp")
+
+    def __init__(
+        self,
+        id: str,
+        raw: bytes,
+        envelope: Envelope,
+        smtp: SmtpFacts,
+        received_at: datetime,
+        seq: int = 0,
+    ) -> None:
+        object.__setattr__(self, "id", id)
+        object.__setattr__(self, "raw", bytes(raw))
+        object.__setattr__(self, "envelope", envelope)
+        object.__setattr__(self, "smtp", smtp)
+        object.__setattr__(self, "received_at", received_at)
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "_summary", None)
+
+    id: str
+    raw: bytes
+    envelope: Envelope
+    smtp: SmtpFacts
+    received_at: datetime
+    seq: int
+    _summary: Summary | None
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Message is immutable (tried to set {name!r})")
+
+    def __repr__(self) -> str:
+        return f"<Message {self.id} from={self.envelope.sender!r} subject={self.subject!r}>"
+
+    # -- the parsed views -------------------------------------------------------------------------------------
+
+    @property
+    def email(self) -> EmailMessage:
+        """A fresh stdlib ``EmailMessage`` (``policy.default``); changing it does not change the stored mail."""
+        return parse_raw(self.raw)
+
+    @property
+    def summary(self) -> Summary:
+        """The list-level view (subject, addresses, snippet, counts), parsed once and cached."""
+        cached = self._summary
+        if cached is None:
+            cached = _summarise(self)
+            object.__setattr__(self, "_summary", cached)
+        return cached
+
+    @property
+    def body(self) -> ParsedBody:
+        """Headers, text, HTML, parts and links (parsed on demand, kept in a small shared cache)."""
+        return _parse_body(self.raw)
+
+    # -- convenient names (what tests and templates read) -----------------------------------------------------
+
+    @property
+    def size(self) -> int:
+        """Length of the raw message in bytes."""
+        return len(self.raw)
+
+    @property
+    def subject(self) -> str:
+        """The Subject header, RFC 2047 decoded."""
+        return self.summary.subject
+
+    @property
+    def message_id(self) -> str:
+        """The Message-ID header without angle brackets."""
+        return self.summary.message_id
+
+    @property
+    def from_(self) -> Address:
+        """The From header's first mailbox."""
+        return self.summary.from_
+
+    @property
+    def to(self) -> tuple[Address, ...]:
+        """The To header's mailboxes (the envelope recipients are ``envelope.recipients``)."""
+        return self.summary.to
+
+    @property
+    def cc(self) -> tuple[Address, ...]:
+        """The Cc header's mailboxes."""
+        return self.summary.cc
+
+    @property
+    def bcc(self) -> tuple[Address, ...]:
+        """Envelope recipients that appear in neither To nor Cc."""
+        return self.summary.bcc
+
+    @property
+    def reply_to(self) -> tuple[Address, ...]:
+        """The Reply-To header's mailboxes."""
+        return self.summary.reply_to
+
+    @property
+    def date(self) -> datetime:
+        """The Date header, or the time of receipt when it is missing or unreadable."""
+        return self.summary.date
+
+    @property
+    def snippet(self) -> str:
+        """The first 250 characters of the body text, whitespace collapsed."""
+        return self.summary.snippet
+
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        """All headers in order, as (name, decoded value) pairs; a name may repeat."""
+        return self.body.headers
+
+    @property
+    def text(self) -> str:
+        """The text/plain body ("" when there is none)."""
+        return self.body.text
+
+    @property
+    def html(self) -> str:
+        """The text/html body ("" when there is none)."""
+        return self.body.html
+
+    @property
+    def attachments(self) -> tuple[Part, ...]:
+        """Parts meant as attachments."""
+        return self.body.attachments
+
+    @property
+    def inline(self) -> tuple[Part, ...]:
+        """Inline parts (e.g. ``cid:`` images)."""
+        return self.body.inline
+
+    @property
+    def links(self) -> tuple[str, ...]:
+        """Every http(s) link in the text and HTML bodies, in order of appearance, without duplicates."""
+        return self.body.links
+
+    def header(self, name: str) -> list[str]:
+        """Every value of header ``name`` (case-insensitive), in order."""
+        wanted = name.lower()
+        return [value for key, value in self.headers if key.lower() == wanted]
+
+    def part(self, part_id: str) -> Part | None:
+        """The attachment or inline part with this MIME part id, if any."""
+        for part in (*self.attachments, *self.inline):
+            if part.part_id == part_id:
+                return part
+        return None
+
+
+# -- parsing ----------------------------------------------------------------------------------------------------
+
+
+def parse_raw(raw: bytes) -> EmailMessage:
+    """Parse raw bytes with ``policy.default``; the parser itself tolerates broken MIME."""
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def _header_str(msg: EmailMessage, name: str) -> str:
+    """A header's decoded value, or its raw text when the structured parser gives up."""
+    try:
+        value = msg.get(name)
+    except Exception:
+        value = None
+        for key, raw_value in msg.raw_items():
+            if key.lower() == name.lower():
+                value = raw_value
+                break
+    return "" if value is None else _clean(str(value))
+
+
+def _clean(value: str) -> str:
+    """Unfold a header value and drop characters that cannot be shown."""
+    value = value.replace("\r", "").replace("\n", " ")
+    return value.encode("utf-8", "replace").decode("utf-8")
+
+
+def parse_addresses(value: str) -> tuple[Address, ...]:
+    """Parse an address-list header value into Addresses; unparseable text becomes a name-only Address."""
+    if not value.strip():
+        return ()
+    found = []
+    for name, addr in getaddresses([value]):
+        if not name and not addr:
+            continue
+        if addr and "@" not in addr and not name:
+            found.append(Address(addr, ""))
+            continue
+        found.append(Address(name, addr))
+    return tuple(found) or (Address(value, ""),)
+
+
+def _parse_date(value: str, fallback: datetime) -> datetime:
+    if not value:
+        return fallback
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return fallback
+    if parsed is None:
+        return fallback
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=fallback.tzinfo)
+    return parsed
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _summarise(message: Message) -> Summary:
+    msg = parse_raw(message.raw)
+    to = parse_addresses(_header_str(msg, "To"))
+    cc = parse_addresses(_header_str(msg, "Cc"))
+    visible = {a.address.lower() for a in (*to, *cc)}
+    bcc = tuple(Address("", r) for r in message.envelope.recipients if r.lower() not in visible)
+    from_list = parse_addresses(_header_str(msg, "From"))
+    body = _parse_body(message.raw)
+    snippet_source = body.text if body.text.strip() else html_to_text(body.html)
+    tags_header = ",".join(value for key, value in body.headers if key.lower() == "x-tags")
+    return Summary(
+        message_id=_header_str(msg, "Message-ID").strip().strip("<>"),
+        subject=_header_str(msg, "Subject"),
+        from_=from_list[0] if from_list else Address("", ""),
+        to=to,
+        cc=cc,
+        bcc=bcc,
+        reply_to=parse_addresses(_header_str(msg, "Reply-To")),
+        date=_parse_date(_header_str(msg, "Date"), message.received_at),
+        snippet=_collapse(snippet_source)[:_SNIPPET_LENGTH],
+        attachment_count=len(body.attachments),
+        inline_count=len(body.inline),
+        header_tags=tuple(t.strip() for t in tags_header.split(",") if t.strip()),
+    )
+
+
+def _walk(part: EmailMessage, path: str, depth: int = 0) -> Iterator[tuple[str, EmailMessage]]:
+    """Yield (part id, leaf part) in enmime's dotted numbering: children of the root are 1, 2, ...; theirs 1.1."""
+    if depth > 100:
+        return
+    if part.is_multipart():
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            for index, child in enumerate(payload, start=1):
+                if isinstance(child, EmailMessage):
+                    child_path = f"{path}.{index}" if path else str(index)
+                    yield from _walk(child, child_path, depth + 1)
+        return
+    yield (path or "0", part)
+
+
+def _decoded(part: EmailMessage) -> bytes:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:
+        payload = None
+    if isinstance(payload, bytes):
+        return payload
+    raw = part.get_payload()
+    return raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+
+
+def _text_of(part: EmailMessage) -> str:
+    data = _decoded(part)
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        text = data.decode(charset, "replace")
+    except LookupError:
+        text = data.decode("utf-8", "replace")
+    return text.replace("\r\n", "\n")
+
+
+def _disposition(part: EmailMessage) -> str:
+    try:
+        return (part.get_content_disposition() or "").lower()
+    except Exception:
+        return ""
+
+
+def _filename(part: EmailMessage) -> str:
+    try:
+        return _clean(part.get_filename() or "")
+    except Exception:
+        return ""
+
+
+@functools.lru_cache(maxsize=128)
+def _parse_body(raw: bytes) -> ParsedBody:
+    """Parse bodies and parts; cached by content so repeated views of one message parse once."""
+    msg = parse_raw(raw)
+    decoded_headers = tuple((name, _decode_header(msg, name, value)) for name, value in msg.raw_items())
+    text = html = ""
+    attachments: list[Part] = []
+    inline: list[Part] = []
+    for part_id, part in _walk(msg, ""):
+        content_type = part.get_content_type()
+        disposition = _disposition(part)
+        filename = _filename(part)
+        content_id = _header_str(part, "Content-ID").strip().strip("<>")
+        is_body = disposition != "attachment" and not filename
+        if is_body and content_type == "text/plain" and not text:
+            text = _text_of(part)
+            continue
+        if is_body and content_type == "text/html" and not html:
+            html = _text_of(part)
+            continue
+        if not filename and not content_id and disposition != "attachment":
+            continue
+        item = Part(part_id, filename or content_id, content_type, content_id, disposition, _decoded(part))
+        if disposition == "attachment":
+            attachments.append(item)
+        else:
+            inline.append(item)
+    return ParsedBody(
+        headers=decoded_headers,
+        text=text,
+        html=html,
+        attachments=tuple(attachments),
+        inline=tuple(inline),
+        links=_find_links(text, html),
+    )
+
+
+def _decode_header(msg: EmailMessage, name: str, raw_value: str) -> str:
+    """RFC 2047-decode one header value; garbage that the policy cannot parse is shown as received."""
+    try:
+        return _clean(str(msg.policy.header_fetch_parse(name, raw_value)))
+    except Exception:
+        return _clean(raw_value)
+
+
+def _find_links(text: str, html: str) -> tuple[str, ...]:
+    found: dict[str, None] = {}
+    for match in _HREF_RE.finditer(html):
+        url = html_module.unescape(match.group(1))
+        if url.lower().startswith(("http://", "https://")):
+            found.setdefault(url, None)
+    for match in _LINK_RE.finditer(text):
+        found.setdefault(match.group(0).rstrip(_TRAILING_PUNCTUATION), None)
+    return tuple(found)
+

@@ -1,0 +1,251 @@
+"""The composition root: wires store, session log, faults, SMTP listeners and (optionally) the web app together.
+
+:class:`MailServer` runs everything in background threads and is a context manager. It starts without a
+readiness race: ``start()`` returns once the listening sockets exist (their real ports known), and raises the
+bind error itself when a port is taken. ``stop()`` is idempotent and bounded, so test teardown never hangs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import socket
+import threading
+from concurrent.futures import Future
+from dataclasses import fields, replace
+from typing import Any
+
+from mailtrap_lite.auth import Authenticator
+from mailtrap_lite.config import ServerConfig
+from mailtrap_lite.errors import ConfigError
+from mailtrap_lite.events import EventBus
+from mailtrap_lite.faults import FaultEngine
+from mailtrap_lite.sessions import SessionLog
+from mailtrap_lite.smtp import CaptureHandler, CaptureSMTP, protocol_factory
+from mailtrap_lite.store import MessageStore
+from mailtrap_lite.tls import TlsFiles, self_signed
+
+log = logging.getLogger("mailtrap_lite")
+
+_STOP_TIMEOUT = 5.0
+
+
+class MailServer:
+    """A running capture server. ``MailServer(smtp_port=0)`` picks a free port; read it from ``.smtp_port``.
+
+    Keyword arguments are :class:`~mailtrap_lite.config.ServerConfig` fields (``http_port=0`` adds the web UI).
+    """
+
+    def __init__(self, config: ServerConfig | None = None, **options: Any) -> None:
+        known = {f.name for f in fields(ServerConfig)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise TypeError(f"unknown MailServer option(s): {', '.join(unknown)}")
+        self.config = replace(config or ServerConfig(), **options)
+        self.config.validate()
+        self.bus = EventBus()
+        self.store = MessageStore(self.bus, max_messages=self.config.max_messages)
+        self.sessions = SessionLog(self.bus, capacity=self.config.session_capacity)
+        self.faults = FaultEngine(self.bus, seed=self.config.seed)
+        self.tls: TlsFiles | None = None
+        self.smtp_host = self.config.smtp_host
+        self.smtp_port = 0
+        self.smtps_port: int | None = None
+        self.http_port: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: threading.Thread | None = None
+        self._servers: list[asyncio.base_events.Server] = []
+        self._live: set[CaptureSMTP] = set()
+        self._http: Any = None
+        self._http_thread: threading.Thread | None = None
+        self._started = False
+        self._stopped = False
+        self._lock = threading.Lock()
+
+    # -- lifecycle --------------------------------------------------------------------------------------------
+
+    def __enter__(self) -> MailServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def start(self) -> MailServer:
+        """Bind the listeners and start serving. Raises ConfigError (naming the flag) when a port is unusable."""
+        with self._lock:
+            if self._started:
+                return self
+            self._started = True
+        try:
+            self._start_smtp()
+            if self.config.http_port is not None:
+                self._start_http()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _tls_context(self) -> Any:
+        config = self.config
+        if config.tls_self_signed:
+            self.tls = self_signed()
+        elif config.tls_cert is not None and config.tls_key is not None:
+            self.tls = TlsFiles(config.tls_cert, config.tls_key)
+        else:
+            return None
+        try:
+            return self.tls.server_context()
+        except (OSError, ValueError) as error:
+            flag = "--tls self-signed" if config.tls_self_signed else "--tls-cert"
+            raise ConfigError(flag, f"cannot load certificate: {getattr(error, 'strerror', None) or error}") from None
+
+    def _start_smtp(self) -> None:
+        config = self.config
+        tls_context = self._tls_context()
+        auth_enabled = config.smtp_auth != "off"
+        handler = CaptureHandler(
+            self.store, self.faults, auth_enabled=auth_enabled, max_recipients=config.max_recipients
+        )
+        options: dict[str, Any] = {
+            "hostname": config.hostname,
+            "ident": "mailtrap-lite ESMTP",
+            "data_size_limit": config.max_message_size or None,
+            "enable_SMTPUTF8": True,
+            "timeout": config.idle_timeout,
+            "auth_required": config.smtp_auth == "required",
+            "auth_require_tls": not auth_enabled,
+            "authenticator": Authenticator(config.smtp_users if config.smtp_auth == "required" else None),
+        }
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        ready: Future[None] = Future()
+
+        async def bind() -> None:
+            plain = protocol_factory(
+                handler, self.sessions, self._live, tls_context=tls_context,
+                require_starttls=config.require_tls, **options,
+            )
+            server = await _create_server(loop, plain, config.smtp_host, config.smtp_port, "--smtp")
+            self._servers.append(server)
+            self.smtp_port = server.sockets[0].getsockname()[1]
+            if config.smtps_port is not None:
+                implicit = protocol_factory(handler, self.sessions, self._live, implicit_tls=True, **options)
+                secure = await _create_server(
+                    loop, implicit, config.smtps_host, config.smtps_port, "--smtps", ssl=tls_context
+                )
+                self._servers.append(secure)
+                self.smtps_port = secure.sockets[0].getsockname()[1]
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(bind())
+            except BaseException as error:  # reported to start(), which re-raises it in the caller's thread
+                ready.set_exception(error)
+                loop.close()
+                return
+            ready.set_result(None)
+            try:
+                loop.run_forever()
+            finally:
+                loop.close()
+
+        self._loop_thread = threading.Thread(target=run, name="mailtrap-lite-smtp", daemon=True)
+        self._loop_thread.start()
+        ready.result()
+
+    def _start_http(self) -> None:
+        from werkzeug.serving import make_server
+
+        from mailtrap_lite.web import create_app
+
+        port = self.config.http_port or 0
+        try:
+            self._http = make_server(self.config.http_host, port, create_app(self), threaded=True)
+        except OSError as error:
+            raise ConfigError("--http", _bind_problem(error, self.config.http_host, port)) from None
+        except SystemExit:  # werkzeug exits instead of raising when the port is taken
+            raise ConfigError("--http", f"{self.config.http_host}:{port} is already in use") from None
+        self.http_port = self._http.server_port
+        self._http_thread = threading.Thread(target=self._http.serve_forever, name="mailtrap-lite-http", daemon=True)
+        self._http_thread.start()
+
+    def stop(self) -> None:
+        """Stop listening, answer 421 to connected clients, and wait (bounded) for the threads. Idempotent."""
+        with self._lock:
+            if self._stopped or not self._started:
+                self._stopped = True
+                return
+            self._stopped = True
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+        self.store.notify_waiters()
+        loop = self._loop
+        if loop is not None and self._loop_thread is not None and self._loop_thread.is_alive():
+            try:
+                asyncio.run_coroutine_threadsafe(self._close_smtp(), loop).result(_STOP_TIMEOUT)
+            except Exception:
+                log.warning("SMTP listeners did not close within %.0fs", _STOP_TIMEOUT)
+            loop.call_soon_threadsafe(loop.stop)
+            self._loop_thread.join(_STOP_TIMEOUT)
+        if self._http_thread is not None:
+            self._http_thread.join(_STOP_TIMEOUT)
+
+    async def _close_smtp(self) -> None:
+        for server in self._servers:
+            server.close()
+        for protocol in list(self._live):
+            protocol.shutdown()
+        for server in self._servers:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(server.wait_closed(), 2.0)
+
+    # -- addresses --------------------------------------------------------------------------------------------
+
+    @property
+    def http_url(self) -> str | None:
+        """Base URL of the web UI and API (``None`` when the HTTP side is off)."""
+        if self.http_port is None:
+            return None
+        return f"http://{_url_host(self.config.http_host)}:{self.http_port}"
+
+    @property
+    def smtp_url(self) -> str:
+        """``smtp://host:port`` of the plain SMTP listener."""
+        return f"smtp://{_url_host(self.smtp_host)}:{self.smtp_port}"
+
+    @property
+    def running(self) -> bool:
+        """True between a successful start() and stop()."""
+        return self._started and not self._stopped
+
+
+async def _create_server(
+    loop: asyncio.AbstractEventLoop, factory: Any, host: str, port: int, flag: str, **kwargs: Any
+) -> asyncio.base_events.Server:
+    try:
+        return await loop.create_server(factory, host, port, reuse_address=True, **kwargs)
+    except OSError as error:
+        raise ConfigError(flag, _bind_problem(error, host, port)) from None
+
+
+def _bind_problem(error: OSError, host: str, port: int) -> str:
+    if error.errno == errno.EADDRINUSE:
+        return f"{host}:{port} is already in use"
+    if error.errno == errno.EACCES:
+        return f"no permission to listen on {host}:{port}"
+    if isinstance(error, socket.gaierror) or error.errno == errno.EADDRNOTAVAIL:
+        return f"cannot listen on {host!r}: not an address of this machine"
+    return f"cannot listen on {host}:{port}: {error.strerror or error}"
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host

@@ -1,0 +1,293 @@
+"""SMTP session transcripts and delivery attempts, kept in bounded rings.
+
+A :class:`SessionRecord` is written by the SMTP protocol as the conversation happens: each client line, each
+reply, each fault that fired. From that stream it also derives :class:`Attempt` objects, one per mail
+transaction (MAIL ... final DATA reply, or wherever the transaction ended), which is what a retry test asserts
+on: ``[a.reply_code for a in attempts] == [451, 451, 250]``. Rejected attempts are recorded even though no
+message was stored.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from mailtrap_lite.events import Event, EventBus
+
+_MAX_LINE = 512
+_PATH_RE = re.compile(r"<([^>]*)>")
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    """One line of a session: ``direction`` is ``C`` (client), ``S`` (server) or ``F`` (a fault fired)."""
+
+    elapsed: float
+    direction: str
+    text: str
+
+
+@dataclass
+class Attempt:
+    """One mail transaction as the client experienced it."""
+
+    seq: int
+    session_id: str
+    sender: str | None
+    recipients: list[str] = field(default_factory=list)
+    rejected_recipients: list[tuple[str, int]] = field(default_factory=list)
+    reply_code: int | None = None
+    reply_text: str = ""
+    fault: str | None = None
+    message_id: str | None = None
+    at: datetime = field(default_factory=lambda: datetime.now().astimezone())
+
+    @property
+    def accepted(self) -> bool:
+        """True when the message was stored (the final reply was 2xx)."""
+        return self.reply_code is not None and 200 <= self.reply_code < 300
+
+
+class SessionRecord:
+    """The transcript of one SMTP connection, fed by the protocol as lines go back and forth."""
+
+    def __init__(self, log: SessionLog, session_id: str, seq: int, peer: str) -> None:
+        self._log = log
+        self.id = session_id
+        self.seq = seq
+        self.peer = peer
+        self.started_at = datetime.now().astimezone()
+        self.ended_at: datetime | None = None
+        self.helo = ""
+        self.tls = False
+        self.auth_user = ""
+        self.lines: list[TranscriptLine] = []
+        self.faults: list[str] = []
+        self.attempts: list[Attempt] = []
+        self._start = time.monotonic()
+        self._pending: deque[str] = deque()
+        self._in_data = False
+        self._in_auth = False
+        self._data_requested = False
+        self._open: Attempt | None = None
+        self._pending_rcpt: deque[str] = deque()
+        self._last_failure: tuple[int, str] | None = None
+
+    # -- what the protocol reports ------------------------------------------------------------------------------
+
+    def client_line(self, line: str) -> None:
+        """A line the client sent outside DATA."""
+        if self._in_auth:
+            self._add("C", "*** (auth data)")
+            return
+        if self._data_requested:
+            return  # message content pipelined behind DATA: never logged as commands
+        verb = line.split(" ", 1)[0].split(":", 1)[0].upper()
+        words = line.split(" ")
+        self._add("C", f"{words[0]} {words[1]} ***" if verb == "AUTH" and len(words) > 2 else line)
+        self._pending.append(verb)
+        self._data_requested = verb == "DATA"
+        if verb == "MAIL":
+            self._close_open()
+            match = _PATH_RE.search(line)
+            self._open = Attempt(self._log.next_attempt_seq(), self.id, match.group(1) if match else line[10:].strip())
+        elif verb == "RCPT":
+            match = _PATH_RE.search(line)
+            self._pending_rcpt.append(match.group(1) if match else line[8:].strip())
+        elif verb in ("RSET", "QUIT", "HELO", "EHLO"):
+            self._close_open()
+
+    def data_finished(self, size: int) -> None:
+        """The client ended DATA (the content itself is not logged, only its size)."""
+        self._add("C", f"<{size} bytes of message data>")
+
+    def server_reply(self, line: str) -> None:
+        """A reply line the server sent."""
+        self._add("S", line)
+        code_text = line[:3]
+        if not code_text.isdigit():
+            return
+        code = int(code_text)
+        self._data_requested = False
+        final = len(line) < 4 or line[3] != "-"
+        if not final:
+            return
+        if code == 354:
+            self._in_data = True
+            return
+        if code == 334:
+            self._in_auth = True
+            return
+        self._in_auth = False
+        self._in_data = False
+        verb = self._pending.popleft() if self._pending else ""
+        self._on_reply(verb, code, line[4:])
+
+    def fault_fired(self, rule_id: str, description: str) -> None:
+        """A fault rule fired in this session."""
+        self.faults.append(rule_id)
+        self._add("F", f"fault {rule_id}: {description}")
+        if self._open is not None:
+            self._open.fault = rule_id
+
+    def message_stored(self, message_id: str) -> None:
+        """The open transaction's message was stored under this id."""
+        if self._open is not None:
+            self._open.message_id = message_id
+
+    def set_helo(self, name: str) -> None:
+        """Record the HELO/EHLO name."""
+        self.helo = name
+
+    def close(self) -> None:
+        """The connection ended: close any open transaction and move the record to the finished ring."""
+        if self.ended_at is not None:
+            return
+        self._close_open()
+        if not self.attempts and self.faults:
+            code, text = self._last_failure or (None, "")
+            self._finish(Attempt(self._log.next_attempt_seq(), self.id, None, reply_code=code, reply_text=text,
+                                 fault=self.faults[-1]))
+        self.ended_at = datetime.now().astimezone()
+        self._add("S", "(connection closed)")
+        self._log.finished(self)
+
+    # -- derived state ------------------------------------------------------------------------------------------
+
+    @property
+    def in_data(self) -> bool:
+        """True between the 354 reply and the end of the message data."""
+        return self._in_data
+
+    @property
+    def message_ids(self) -> list[str]:
+        """Ids of the messages this session stored."""
+        return [a.message_id for a in self.attempts if a.message_id]
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds from connect to close (or to now, while open)."""
+        end = self.ended_at.timestamp() if self.ended_at else time.time()
+        return max(0.0, end - self.started_at.timestamp())
+
+    def _add(self, direction: str, text: str) -> None:
+        if len(text) > _MAX_LINE:
+            text = text[:_MAX_LINE] + f"... ({len(text)} chars)"
+        self.lines.append(TranscriptLine(round(time.monotonic() - self._start, 6), direction, text))
+
+    def _on_reply(self, verb: str, code: int, text: str) -> None:
+        if code >= 400:
+            self._last_failure = (code, text)
+        attempt = self._open
+        if attempt is None:
+            return
+        if verb == "MAIL" and code >= 400:
+            self._finish_open(code, text)
+        elif verb == "RCPT":
+            recipient = self._pending_rcpt.popleft() if self._pending_rcpt else ""
+            if code < 400:
+                attempt.recipients.append(recipient)
+            else:
+                attempt.rejected_recipients.append((recipient, code))
+                attempt.reply_code, attempt.reply_text = code, text
+        elif verb in ("DATA", "BDAT", ""):
+            self._finish_open(code, text)
+
+    def _finish_open(self, code: int | None, text: str) -> None:
+        attempt = self._open
+        if attempt is None:
+            return
+        self._open = None
+        attempt.reply_code, attempt.reply_text = code, text
+        self._finish(attempt)
+
+    def _close_open(self) -> None:
+        """A transaction that ends without a final DATA reply keeps its last failure, else no code (aborted)."""
+        if self._open is not None:
+            self._finish_open(self._open.reply_code, self._open.reply_text)
+
+    def _finish(self, attempt: Attempt) -> None:
+        self.attempts.append(attempt)
+        self._log.attempt_finished(attempt)
+
+
+class SessionLog:
+    """Bounded rings of finished sessions and attempts, plus the sessions still open."""
+
+    def __init__(self, bus: EventBus | None = None, capacity: int = 1000) -> None:
+        self.bus = bus or EventBus()
+        self._lock = threading.Lock()
+        self._finished: deque[SessionRecord] = deque(maxlen=capacity)
+        self._open: dict[str, SessionRecord] = {}
+        self._attempts: deque[Attempt] = deque(maxlen=capacity * 10)
+        self._session_seq = itertools.count(1)
+        self._attempt_counter = 0
+        self.accepted = 0
+        self.rejected = 0
+
+    def start(self, session_id: str, peer: str) -> SessionRecord:
+        """Open a record for a new connection."""
+        with self._lock:
+            record = SessionRecord(self, session_id, next(self._session_seq), peer)
+            self._open[session_id] = record
+        return record
+
+    def next_attempt_seq(self) -> int:
+        """A number for a new attempt (attempts are ordered by when they started)."""
+        with self._lock:
+            self._attempt_counter += 1
+            return self._attempt_counter
+
+    def attempt_finished(self, attempt: Attempt) -> None:
+        """Called by a record when one of its transactions ends."""
+        with self._lock:
+            self._attempts.append(attempt)
+            if attempt.accepted:
+                self.accepted += 1
+            else:
+                self.rejected += 1
+
+    def finished(self, record: SessionRecord) -> None:
+        """Called by a record when its connection closes."""
+        with self._lock:
+            self._open.pop(record.id, None)
+            self._finished.append(record)
+        self.bus.publish(Event("session", record))
+
+    def get(self, session_id: str) -> SessionRecord | None:
+        """A session, open or finished, by id."""
+        with self._lock:
+            if session_id in self._open:
+                return self._open[session_id]
+            for record in self._finished:
+                if record.id == session_id:
+                    return record
+        return None
+
+    def sessions(self) -> list[SessionRecord]:
+        """Finished sessions oldest first, followed by the open ones."""
+        with self._lock:
+            return [*self._finished, *self._open.values()]
+
+    def attempts(self, since_seq: int = 0) -> list[Attempt]:
+        """Finished attempts that started after ``since_seq``, in the order they started."""
+        with self._lock:
+            found: Iterable[Attempt] = (a for a in self._attempts if a.seq > since_seq)
+            return sorted(found, key=lambda a: a.seq)
+
+    @property
+    def last_attempt_seq(self) -> int:
+        """The highest attempt number handed out so far (a watermark for per-test views)."""
+        return self._attempt_counter
+
+    def clear(self) -> None:
+        """Forget finished sessions and attempts (open sessions stay)."""
+        with self._lock:
+            self._finished.clear()
+            self._attempts.clear()

@@ -1,0 +1,284 @@
+"""The SMTP side: an aiosmtpd protocol subclass and handler that record transcripts, apply fault rules and store.
+
+Only aiosmtpd's public surface is used: the ``SMTP`` constructor options, ``smtp_<VERB>`` overrides (aiosmtpd's
+documented way to change a command), ``push()``, ``handle_<VERB>`` hooks, and the asyncio protocol methods
+``connection_made``/``data_received``/``connection_lost``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import Envelope as SmtpEnvelope
+from aiosmtpd.smtp import Session as SmtpSession
+
+from mailtrap_lite import replies
+from mailtrap_lite.faults import FaultContext, FaultEngine, Firing
+from mailtrap_lite.ids import new_id
+from mailtrap_lite.message import Envelope, SmtpFacts
+from mailtrap_lite.sessions import SessionLog, SessionRecord
+from mailtrap_lite.store import MessageStore
+
+log = logging.getLogger("mailtrap_lite.smtp")
+
+_CAPABILITIES = ("8BITMIME", "SMTPUTF8", "PIPELINING", "ENHANCEDSTATUSCODES")
+
+
+class CaptureHandler:
+    """aiosmtpd handler: accepts any envelope (unless a fault or limit says no) and stores the message."""
+
+    def __init__(self, store: MessageStore, faults: FaultEngine, *, auth_enabled: bool, max_recipients: int) -> None:
+        self.store = store
+        self.faults = faults
+        self.auth_enabled = auth_enabled
+        self.max_recipients = max_recipients
+
+    async def handle_EHLO(
+        self, server: CaptureSMTP, session: SmtpSession, envelope: SmtpEnvelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        """Advertise our capabilities; hide AUTH when authentication is off."""
+        session.host_name = hostname
+        lines = [r[4:] for r in responses]
+        if not self.auth_enabled:
+            lines = [line for line in lines if not line.startswith("AUTH")]
+        for capability in _CAPABILITIES:
+            if capability not in lines:
+                lines.insert(len(lines) - 1, capability)
+        return [f"250-{line}" for line in lines[:-1]] + [f"250 {lines[-1]}"]
+
+    async def handle_MAIL(
+        self, server: CaptureSMTP, session: SmtpSession, envelope: SmtpEnvelope, address: str, options: list[str]
+    ) -> str:
+        """Accept the sender unless a ``mail`` fault fires."""
+        status = await server.run_faults("mail", sender=address)
+        if status:
+            return status
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return replies.MAIL_OK
+
+    async def handle_RCPT(
+        self, server: CaptureSMTP, session: SmtpSession, envelope: SmtpEnvelope, address: str, options: list[str]
+    ) -> str:
+        """Accept the recipient unless a ``rcpt`` fault fires or the recipient limit is reached."""
+        status = await server.run_faults("rcpt", recipient=address)
+        if status:
+            return status
+        if self.max_recipients and len(envelope.rcpt_tos) >= self.max_recipients:
+            return replies.TOO_MANY_RECIPIENTS
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return replies.RCPT_OK
+
+    async def handle_DATA(self, server: CaptureSMTP, session: SmtpSession, envelope: SmtpEnvelope) -> str:
+        """Store the message (unless a ``data_end`` fault fires) and answer with its id."""
+        raw = envelope.original_content or b""
+        server.record.data_finished(len(raw))
+        status = await server.run_faults("data_end")
+        if status:
+            return status
+        facts = SmtpFacts(
+            peer=server.peer,
+            helo=session.host_name or "",
+            tls=server.uses_tls,
+            auth_user=_auth_user(session),
+            session_id=server.record.id,
+        )
+        message = self.store.add(raw, Envelope(envelope.mail_from or "", tuple(envelope.rcpt_tos)), facts)
+        server.record.message_stored(message.id)
+        return replies.queued(message.id)
+
+
+def _auth_user(session: SmtpSession) -> str:
+    """The login name of a successful AUTH ("" when the client did not authenticate)."""
+    data = session.auth_data
+    login = getattr(data, "login", None)
+    if isinstance(login, bytes):
+        return login.decode("utf-8", "replace")
+    return ""
+
+
+class CaptureSMTP(SMTP):
+    """aiosmtpd's SMTP with transcripts, fault stages, enhanced status codes and a clean shutdown."""
+
+    def __init__(
+        self,
+        handler: CaptureHandler,
+        *,
+        sessions: SessionLog,
+        live: set[CaptureSMTP],
+        implicit_tls: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(handler, **kwargs)
+        self.capture = handler
+        self.sessions = sessions
+        self.live = live
+        self.implicit_tls = implicit_tls
+        self.record: SessionRecord = sessions.start(new_id(), "")
+        self.peer = ""
+        self._greeted = False
+        self._line_buffer = b""
+        self._esmtp_codes = False
+
+    # -- connection lifecycle ---------------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Start the transcript on the first connection (not on the STARTTLS re-wrap)."""
+        if not self.peer:
+            peername = transport.get_extra_info("peername")
+            self.peer = f"{peername[0]}:{peername[1]}" if isinstance(peername, tuple) else str(peername or "")
+            self.record.peer = self.peer
+            self.record.tls = self.implicit_tls
+            self.live.add(self)
+        else:
+            self.record.tls = True
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        """Close the transcript; a transaction cut off mid-DATA stores nothing."""
+        self.live.discard(self)
+        self.record.close()
+        super().connection_lost(error)
+
+    def data_received(self, data: bytes) -> None:
+        """Feed aiosmtpd, and copy command lines (never message content) into the transcript."""
+        if not self.record.in_data:
+            self._note_lines(data)
+        super().data_received(data)
+
+    def _note_lines(self, data: bytes) -> None:
+        buffered = self._line_buffer + data
+        *lines, rest = buffered.split(b"\n")
+        self._line_buffer = rest[-1024:]
+        for line in lines:
+            self.record.client_line(line.rstrip(b"\r").decode("utf-8", "replace"))
+            if self.record.in_data:
+                self._line_buffer = b""
+                break
+
+    @property
+    def uses_tls(self) -> bool:
+        """True when the session is encrypted (implicit TLS or after STARTTLS)."""
+        return self.record.tls
+
+    def shutdown(self) -> None:
+        """Tell the client the service is going away and close the connection (used on server stop)."""
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            if not self.record.in_data:
+                self.record.server_reply(replies.SHUTTING_DOWN)
+                transport.write(replies.SHUTTING_DOWN.encode() + b"\r\n")  # type: ignore[attr-defined]
+            transport.close()
+
+    # -- replies ----------------------------------------------------------------------------------------------
+
+    async def push(self, status: str | bytes) -> None:
+        """Send a reply: the connect-stage fault runs before the greeting, and replies gain enhanced codes."""
+        text = status.decode("utf-8", "replace") if isinstance(status, bytes) else status
+        if not self._greeted:
+            self._greeted = True
+            fault_reply = await self.run_faults("connect")
+            if fault_reply:
+                await self._send(fault_reply)
+                if self.transport is not None:
+                    self.transport.close()
+                return
+        if self._esmtp_codes:
+            text = replies.with_enhanced_code(text)
+        await self._send(text)
+
+    async def _send(self, text: str) -> None:
+        self.record.server_reply(text)
+        await super().push(text)
+
+    # -- fault stages that aiosmtpd has no handler hook for ---------------------------------------------------
+
+    async def smtp_EHLO(self, hostname: str) -> None:
+        """EHLO, after the ``ehlo`` fault stage."""
+        self.record.set_helo(hostname)
+        if await self._reply_fault("ehlo"):
+            return
+        self._esmtp_codes = False  # the EHLO response itself carries no enhanced codes
+        await super().smtp_EHLO(hostname)
+        self._esmtp_codes = bool(hostname)
+
+    async def smtp_HELO(self, hostname: str) -> None:
+        """HELO, after the ``ehlo`` fault stage."""
+        self.record.set_helo(hostname)
+        if await self._reply_fault("ehlo"):
+            return
+        await super().smtp_HELO(hostname)
+
+    async def smtp_AUTH(self, arg: str) -> None:
+        """AUTH, after the ``auth`` fault stage; the authenticated user goes into the transcript."""
+        if await self._reply_fault("auth"):
+            return
+        await super().smtp_AUTH(arg)
+        if self.session is not None and self.session.authenticated:
+            self.record.auth_user = _auth_user(self.session)
+
+    async def smtp_DATA(self, arg: str) -> None:
+        """DATA, after the ``data`` fault stage (``data_end`` runs once the content has arrived)."""
+        if self.envelope is not None and self.envelope.rcpt_tos and not arg and await self._reply_fault("data"):
+            return
+        await super().smtp_DATA(arg)
+
+    async def _reply_fault(self, stage: str) -> bool:
+        status = await self.run_faults(stage)
+        if status:
+            await self.push(status)
+            return True
+        return False
+
+    async def run_faults(self, stage: str, sender: str | None = None, recipient: str | None = None) -> str | None:
+        """Check the rules for ``stage`` and act: return a reply to send, or None to carry on normally.
+
+        ``delay`` sleeps and carries on; ``hang`` never returns (the connection's end cancels it);
+        ``disconnect`` closes the socket without a reply.
+        """
+        envelope = self.envelope
+        context = FaultContext(
+            stage=stage,
+            session_id=self.record.id,
+            peer=self.peer,
+            sender=sender if sender is not None else (envelope.mail_from if envelope else None),
+            recipient=recipient,
+            recipients=tuple(envelope.rcpt_tos) if envelope else (),
+        )
+        firing = self.capture.faults.check(context)
+        if firing is None:
+            return None
+        return await self._act(firing)
+
+    async def _act(self, firing: Firing) -> str | None:
+        self.record.fault_fired(firing.rule_id, firing.description)
+        action = firing.action
+        if action.kind == "reply":
+            return action.text
+        if action.kind == "delay":
+            await asyncio.sleep(action.seconds)
+            return None
+        if action.kind == "disconnect" and self.transport is not None:
+            self.transport.abort()  # type: ignore[attr-defined]
+        await asyncio.get_running_loop().create_future()  # hang: the connection's end cancels this
+        return None
+
+
+def protocol_factory(
+    handler: CaptureHandler,
+    sessions: SessionLog,
+    live: set[CaptureSMTP],
+    implicit_tls: bool = False,
+    **smtp_options: Any,
+) -> Callable[[], CaptureSMTP]:
+    """A factory for ``loop.create_server`` that builds one :class:`CaptureSMTP` per connection."""
+
+    def build() -> CaptureSMTP:
+        return CaptureSMTP(handler, sessions=sessions, live=live, implicit_tls=implicit_tls, **smtp_options)
+
+    return build

@@ -1,0 +1,302 @@
+"""The in-memory message store: thread-safe, capped, ordered oldest to newest, observable.
+
+Every change is published on the :class:`~mailtrap_lite.events.EventBus` while the store's lock is held, so
+subscribers see changes in exactly the order they happened. Waiters block on a condition variable that each new
+message signals: no polling anywhere.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+
+from mailtrap_lite.events import Event, EventBus
+from mailtrap_lite.ids import new_id
+from mailtrap_lite.message import Envelope, Message, SmtpFacts
+
+Predicate = Callable[[Message], bool]
+
+_TAG_CLEANUP = re.compile(r"[^\w\-. ]+", re.UNICODE)
+
+
+def clean_tag(tag: str) -> str:
+    """Normalise a tag name the way Mailpit does: odd characters dropped, whitespace collapsed."""
+    return " ".join(_TAG_CLEANUP.sub("", tag).split())
+
+
+def _plus_tags(recipients: Iterable[str]) -> list[str]:
+    tags = []
+    for recipient in recipients:
+        local = recipient.rsplit("@", 1)[0]
+        if "+" in local:
+            tags.append(local.split("+", 1)[1])
+    return tags
+
+
+class _State:
+    """The mutable facts about a stored message (the message itself never changes)."""
+
+    __slots__ = ("message", "read", "tags")
+
+    def __init__(self, message: Message, tags: tuple[str, ...]) -> None:
+        self.message = message
+        self.read = False
+        self.tags = tags
+
+
+class MessageStore:
+    """Messages in arrival order, at most ``max_messages`` of them (0 = unlimited), oldest dropped first."""
+
+    def __init__(self, bus: EventBus | None = None, max_messages: int = 1000) -> None:
+        self.bus = bus or EventBus()
+        self.max_messages = max_messages
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._states: dict[str, _State] = {}
+        self._seq = itertools.count(1)
+        self._last_seq = 0
+        self._unread = 0
+        self.deleted_total = 0
+
+    # -- writing ----------------------------------------------------------------------------------------------
+
+    def add(
+        self,
+        raw: bytes,
+        envelope: Envelope,
+        smtp: SmtpFacts | None = None,
+        tags: Iterable[str] = (),
+        received_at: datetime | None = None,
+    ) -> Message:
+        """Store one message (the path shared by SMTP, the send API and imports) and announce it as ``new``."""
+        when = received_at or datetime.now().astimezone()
+        with self._lock:
+            seq = next(self._seq)
+            message = Message(new_id(), raw, envelope, smtp or SmtpFacts(), when, seq)
+            initial = [*tags, *_plus_tags(envelope.recipients)]
+            if b"x-tags" in raw[:65536].lower():
+                initial.extend(message.summary.header_tags)
+            state = _State(message, _unique_tags(initial))
+            self._states[message.id] = state
+            self._last_seq = seq
+            self._unread += 1
+            self._evict_over_cap()
+            self.bus.publish(Event("new", message))
+            self._changed.notify_all()
+        return message
+
+    def _evict_over_cap(self) -> None:
+        if not self.max_messages:
+            return
+        evicted = []
+        while len(self._states) > self.max_messages:
+            oldest = next(iter(self._states))
+            evicted.append(self._remove(oldest))
+        if evicted:
+            self.bus.publish(Event("prune", tuple(m.id for m in evicted)))
+
+    def _remove(self, message_id: str) -> Message:
+        state = self._states.pop(message_id)
+        if not state.read:
+            self._unread -= 1
+        self.deleted_total += 1
+        return state.message
+
+    def delete(self, ids: Iterable[str]) -> list[str]:
+        """Delete these messages; unknown ids are ignored. Returns the ids actually deleted."""
+        with self._lock:
+            deleted = [i for i in dict.fromkeys(ids) if i in self._states]
+            for message_id in deleted:
+                self._remove(message_id)
+                self.bus.publish(Event("delete", message_id))
+            return deleted
+
+    def clear(self) -> int:
+        """Delete every message (Mailpit's ``truncate``). Returns how many were deleted."""
+        with self._lock:
+            count = len(self._states)
+            self.deleted_total += count
+            self._states.clear()
+            self._unread = 0
+            self.bus.publish(Event("truncate"))
+            return count
+
+    def set_read(self, ids: Iterable[str] | None, read: bool) -> list[str]:
+        """Mark messages read or unread (``None`` = all). Returns the ids whose state actually changed."""
+        with self._lock:
+            targets = self._states.keys() if ids is None else [i for i in ids if i in self._states]
+            changed = []
+            for message_id in list(targets):
+                state = self._states[message_id]
+                if state.read != read:
+                    state.read = read
+                    self._unread += -1 if read else 1
+                    changed.append(message_id)
+                    self.bus.publish(Event("update", {"ID": message_id, "Read": read}))
+            return changed
+
+    def set_tags(self, ids: Iterable[str], tags: Iterable[str]) -> None:
+        """Replace the tags of these messages (an empty list clears them)."""
+        new_tags = _unique_tags(tags)
+        with self._lock:
+            for message_id in ids:
+                state = self._states.get(message_id)
+                if state is not None:
+                    state.tags = new_tags
+                    self.bus.publish(Event("update", {"ID": message_id, "Tags": list(new_tags)}))
+
+    def rename_tag(self, old: str, new: str) -> None:
+        """Rename a tag on every message (case-insensitive match). Raises KeyError when no message has it."""
+        new = clean_tag(new)
+        with self._lock:
+            found = False
+            for state in self._states.values():
+                if any(t.lower() == old.lower() for t in state.tags):
+                    found = True
+                    state.tags = _unique_tags(new if t.lower() == old.lower() else t for t in state.tags)
+            if not found:
+                raise KeyError(old)
+            self.bus.publish(Event("prune"))
+
+    def delete_tag(self, tag: str) -> None:
+        """Remove a tag from every message (the messages stay). Raises KeyError when no message has it."""
+        with self._lock:
+            found = False
+            for state in self._states.values():
+                kept = tuple(t for t in state.tags if t.lower() != tag.lower())
+                if len(kept) != len(state.tags):
+                    found = True
+                    state.tags = kept
+            if not found:
+                raise KeyError(tag)
+            self.bus.publish(Event("prune"))
+
+    # -- reading ----------------------------------------------------------------------------------------------
+
+    def get(self, message_id: str) -> Message | None:
+        """The message with this id, or None."""
+        state = self._states.get(message_id)
+        return state.message if state else None
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def __contains__(self, message_id: object) -> bool:
+        return message_id in self._states
+
+    @property
+    def unread(self) -> int:
+        """How many stored messages are unread."""
+        return self._unread
+
+    @property
+    def last_seq(self) -> int:
+        """The sequence number of the newest message ever stored (a watermark for "since now" views)."""
+        return self._last_seq
+
+    def is_read(self, message_id: str) -> bool:
+        """Whether the message has been read (False for unknown ids)."""
+        state = self._states.get(message_id)
+        return bool(state and state.read)
+
+    def tags_of(self, message_id: str) -> tuple[str, ...]:
+        """The message's tags (empty for unknown ids)."""
+        state = self._states.get(message_id)
+        return state.tags if state else ()
+
+    def all_tags(self) -> list[str]:
+        """Every tag in use, sorted case-insensitively."""
+        with self._lock:
+            tags = {t for state in self._states.values() for t in state.tags}
+        return sorted(tags, key=str.lower)
+
+    def tag_counts(self) -> dict[str, int]:
+        """How many messages carry each tag."""
+        counts: dict[str, int] = {}
+        with self._lock:
+            for state in self._states.values():
+                for tag in state.tags:
+                    counts[tag] = counts.get(tag, 0) + 1
+        return counts
+
+    def snapshot(self) -> list[Message]:
+        """All messages, oldest first (a copy: safe to iterate while mail arrives)."""
+        with self._lock:
+            return [state.message for state in self._states.values()]
+
+    def newest_first(self) -> Iterator[Message]:
+        """All messages, newest first, from a snapshot taken now."""
+        with self._lock:
+            messages = [state.message for state in reversed(self._states.values())]
+        return iter(messages)
+
+    def page(self, start: int, limit: int, predicate: Predicate | None = None) -> tuple[list[Message], int, int]:
+        """Newest-first page of messages matching ``predicate`` (``limit`` 0 = all).
+
+        Returns (page, number of matches, number of unread matches).
+        """
+        with self._lock:
+            states = list(reversed(self._states.values()))
+        if predicate is None:
+            end = None if limit == 0 else start + limit
+            return [s.message for s in states[start:end]], len(states), self._unread
+        matches = [s for s in states if predicate(s.message)]
+        end = None if limit == 0 else start + limit
+        unread = sum(1 for s in matches if not s.read)
+        return [s.message for s in matches[start:end]], len(matches), unread
+
+    def latest(self, predicate: Predicate | None = None) -> Message | None:
+        """The newest message (matching ``predicate`` when given), or None."""
+        for message in self.newest_first():
+            if predicate is None or predicate(message):
+                return message
+        return None
+
+    def since(self, seq: int) -> list[Message]:
+        """Messages stored after sequence number ``seq``, oldest first."""
+        with self._lock:
+            return [s.message for s in self._states.values() if s.message.seq > seq]
+
+    def wait_for(
+        self, predicate: Predicate, count: int = 1, timeout: float = 5.0, since_seq: int = 0
+    ) -> tuple[list[Message], bool]:
+        """Block until ``count`` messages stored after ``since_seq`` match, or ``timeout`` seconds pass.
+
+        Returns (the matches oldest first, whether ``count`` was reached). Wakes on each new message; never polls.
+        """
+        deadline = time.monotonic() + timeout
+        matches: list[Message] = []
+        scanned = since_seq
+        with self._changed:
+            while True:
+                fresh = []
+                for state in reversed(self._states.values()):  # newest first, stop at what was seen
+                    if state.message.seq <= scanned:
+                        break
+                    fresh.append(state.message)
+                matches.extend(m for m in reversed(fresh) if predicate(m))
+                scanned = self._last_seq
+                if len(matches) >= count:
+                    return matches, True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return matches, False
+                self._changed.wait(remaining)
+
+    def notify_waiters(self) -> None:
+        """Wake every waiter (used at shutdown so blocked long-polls answer at once)."""
+        with self._changed:
+            self._changed.notify_all()
+
+
+def _unique_tags(tags: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, str] = {}
+    for tag in tags:
+        cleaned = clean_tag(tag)
+        if cleaned and cleaned.lower() not in seen:
+            seen[cleaned.lower()] = cleaned
+    return tuple(seen.values())

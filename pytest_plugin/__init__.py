@@ -1,0 +1,1 @@
+"""The pytest plugin (registered through the ``pytest11`` entry point): fixtures arrive with the plugin issue."""
