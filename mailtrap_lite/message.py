@@ -166,6 +166,11 @@ class Message:
         return cached
 
     @property
+    def search_text(self) -> str:
+        """Lower-cased text that a plain search word is matched against (addresses, subject, body, file names)."""
+        return _search_text(self)
+
+    @property
     def body(self) -> ParsedBody:
         """Headers, text, HTML, parts and links (parsed on demand, kept in a small shared cache)."""
         return _parse_body(self.raw)
@@ -351,6 +356,15 @@ def _summarise(message: Message) -> Summary:
         inline_count=len(body.inline),
         header_tags=tuple(t.strip() for t in tags_header.split(",") if t.strip()),
     )
+
+
+def _search_text(message: Message) -> str:
+    summary = message.summary
+    body = message.body
+    addresses = " ".join(str(a) for a in (summary.from_, *summary.to, *summary.cc, *summary.bcc, *summary.reply_to))
+    content = html_to_text(body.html) if body.html else body.text
+    names = " ".join(p.filename for p in (*body.attachments, *body.inline))
+    return " ".join(f"{addresses} {summary.subject} {content} {names}".lower().split())
 
 
 def _walk(part: EmailMessage, path: str, depth: int = 0) -> Iterator[tuple[str, EmailMessage]]:
