@@ -14,3 +14,11 @@ class ConfigError(MailtrapError):
         super().__init__(f"{flag}: {problem}")
         self.flag = flag
         self.problem = problem
+
+
+class MailAssertionError(MailtrapError, AssertionError):
+    """Expected mail did not arrive (or unexpected mail did): carries the rendered report as its message."""
+
+    def __init__(self, report: str) -> None:
+        super().__init__(report)
+        self.report = report

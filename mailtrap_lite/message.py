@@ -262,6 +262,18 @@ class Message:
         wanted = name.lower()
         return [value for key, value in self.headers if key.lower() == wanted]
 
+    def find(self, pattern: str | re.Pattern[str]) -> str | None:
+        """The first match of ``pattern`` in the text body, else in the HTML's text (e.g. a one-time code).
+
+        Returns the first group when the pattern has groups, else the whole match; None when nothing matches.
+        """
+        compiled = re.compile(pattern) if isinstance(pattern, str) else pattern
+        for source in (self.text, html_to_text(self.html)):
+            match = compiled.search(source)
+            if match:
+                return match.group(1) if compiled.groups else match.group(0)
+        return None
+
     def part(self, part_id: str) -> Part | None:
         """The attachment or inline part with this MIME part id, if any."""
         for part in (*self.attachments, *self.inline):
