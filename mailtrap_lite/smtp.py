@@ -21,6 +21,7 @@ from mailtrap_lite.faults import FaultContext, FaultEngine, Firing
 from mailtrap_lite.ids import new_id
 from mailtrap_lite.message import Envelope, SmtpFacts
 from mailtrap_lite.sessions import SessionLog, SessionRecord
+from mailtrap_lite.smtp_data import smtp_data
 from mailtrap_lite.store import MessageStore
 
 log = logging.getLogger("mailtrap_lite.smtp")
@@ -226,7 +227,7 @@ class CaptureSMTP(SMTP):
         """DATA, after the ``data`` fault stage (``data_end`` runs once the content has arrived)."""
         if self.envelope is not None and self.envelope.rcpt_tos and not arg and await self._reply_fault("data"):
             return
-        await super().smtp_DATA(arg)
+        await smtp_data(self, arg)  # aiosmtpd's DATA, reading the content in bulk instead of line by line
 
     async def _reply_fault(self, stage: str) -> bool:
         status = await self.run_faults(stage)
