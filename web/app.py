@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response
+from mailtrap_lite.web.ui import ui
 
 if TYPE_CHECKING:
     from mailtrap_lite.server import MailServer
@@ -25,9 +26,7 @@ def create_app(server: MailServer) -> Flask:
     def readyz() -> Response:
         return Response("ok", mimetype="text/plain")
 
-    @app.get("/")
-    def index() -> Response:
-        return Response("<!doctype html><title>mailtrap-lite</title><h1>mailtrap-lite</h1>", mimetype="text/html")
+    app.register_blueprint(ui)
 
     @app.after_request
     def security_headers(response: Response) -> Response:
