@@ -2,36 +2,50 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response
+from mailtrap_lite.web.api_extensions import api_extensions
+from mailtrap_lite.web.api_message import api_message
+from mailtrap_lite.web.api_messages import api_messages
+from mailtrap_lite.web.api_send import api_send
+from mailtrap_lite.web.api_server import RuntimeStats, api_server
+from mailtrap_lite.web.api_tags import api_tags
+from mailtrap_lite.web.errors import register_error_handlers, text_response
+from mailtrap_lite.web.events import EventHub, events
+from mailtrap_lite.web.openapi import api_docs
+from mailtrap_lite.web.security import install_security
 from mailtrap_lite.web.ui import ui
 
 if TYPE_CHECKING:
     from mailtrap_lite.server import MailServer
 
-CONTENT_SECURITY_POLICY = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+WEBSOCKET_PING_SECONDS = 25
 
 
 def create_app(server: MailServer) -> Flask:
     """Build the web app around a running :class:`~mailtrap_lite.server.MailServer`."""
     app = Flask(__name__)
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep Mailpit's (Go's) key order
+    app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": WEBSOCKET_PING_SECONDS}
     app.extensions["mailtrap"] = server
+    app.extensions["mailtrap_events"] = EventHub(server)
+    stats = app.extensions["mailtrap_stats"] = RuntimeStats()
+    server.bus.subscribe(stats.on_event)
+    if server.config.verbosity <= 0:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access-log line per request
 
     @app.get("/livez")
     def livez() -> Response:
-        return Response("ok", mimetype="text/plain")
+        return text_response("ok")
 
     @app.get("/readyz")
     def readyz() -> Response:
-        return Response("ok", mimetype="text/plain")
+        return text_response("ok")
 
-    app.register_blueprint(ui)
-
-    @app.after_request
-    def security_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
-
+    install_security(app, server.config)
+    register_error_handlers(app)
+    for blueprint in (api_messages, api_message, api_tags, api_send, api_extensions, api_server, api_docs, events, ui):
+        app.register_blueprint(blueprint)
     return app

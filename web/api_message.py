@@ -1,0 +1,104 @@
+"""One message: its JSON view, headers, raw source, parts, and the rendered HTML and text views.
+
+Every ``{ID}`` here also accepts ``latest`` (optionally ``?query=`` to pick the newest match). As in Mailpit, the
+message view and the ``/view`` pages mark the message read; headers, raw and parts do not.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from flask import Blueprint, Response, jsonify, request
+from mailtrap_lite.web.errors import not_found
+from mailtrap_lite.web.lookup import find_message, mail_server, wants_download
+from mailtrap_lite.web.serialize import headers, message_detail
+
+from mailtrap_lite.message import Message
+
+api_message = Blueprint("api_message", __name__)
+
+_CID_RE = re.compile(r"""(["'(=]\s*)cid:([^"')\s>]+)""", re.IGNORECASE)
+
+# Captured HTML is hostile: no scripts, no plugins, no forms, a unique origin (sandbox), framed only by our UI.
+_VIEW_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline' {images}; img-src {images}; font-src {images}; "
+    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox allow-popups "
+    "allow-popups-to-escape-sandbox"
+)
+
+
+def _read(message: Message) -> Message:
+    mail_server().store.set_read([message.id], True)
+    return message
+
+
+@api_message.get("/api/v1/message/<message_id>")
+def message(message_id: str) -> Response:
+    """The full message (marks it read)."""
+    found = _read(find_message(message_id))
+    return jsonify(message_detail(found, mail_server().store))
+
+
+@api_message.get("/api/v1/message/<message_id>/headers")
+def message_headers(message_id: str) -> Response:
+    """Every header, keyed by its canonical name."""
+    return jsonify(headers(find_message(message_id)))
+
+
+@api_message.get("/api/v1/message/<message_id>/raw")
+def message_raw(message_id: str) -> Response:
+    """The message exactly as received (``?dl=1`` downloads it as ``{ID}.eml``)."""
+    found = find_message(message_id)
+    response = Response(found.raw, mimetype="text/plain")
+    response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    if wants_download():
+        response.headers["Content-Disposition"] = f'attachment; filename="{found.id}.eml"'
+    return response
+
+
+@api_message.get("/api/v1/message/<message_id>/part/<part_id>")
+def message_part(message_id: str, part_id: str) -> Response:
+    """One attachment or inline part's decoded bytes, with its own content type."""
+    found = find_message(message_id)
+    part = found.part(part_id)
+    if part is None:
+        raise not_found()
+    response = Response(part.content, mimetype=part.content_type)
+    disposition = "attachment" if wants_download() else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{quote(part.filename or part.part_id)}"'
+    return response
+
+
+def _inline_html(found: Message) -> str:
+    """The HTML body with ``cid:`` references pointing at the part URLs."""
+    parts = {p.content_id.lower(): p.part_id for p in (*found.inline, *found.attachments) if p.content_id}
+
+    def replace(match: re.Match[str]) -> str:
+        part_id = parts.get(match.group(2).lower())
+        if part_id is None:
+            return match.group(0)
+        return f"{match.group(1)}/api/v1/message/{found.id}/part/{quote(part_id)}"
+
+    return _CID_RE.sub(replace, found.html)
+
+
+@api_message.get("/view/<message_id>.html")
+def view_html(message_id: str) -> Response:
+    """The HTML body, rendered safely: no script runs and remote images load only with ``?remote=1``."""
+    found = _read(find_message(message_id))
+    if not found.html:
+        raise not_found("This message does not contain a HTML part")
+    response = Response(_inline_html(found), mimetype="text/html")
+    images = "'self' data: http: https:" if request.args.get("remote") in ("1", "true") else "'self' data:"
+    response.headers["Content-Security-Policy"] = _VIEW_POLICY.format(images=images)
+    return response
+
+
+@api_message.get("/view/<message_id>.txt")
+def view_text(message_id: str) -> Response:
+    """The text body."""
+    found = _read(find_message(message_id))
+    response = Response(found.text, mimetype="text/plain")
+    response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    return response

@@ -1,0 +1,168 @@
+"""The live event stream ``GET /api/events``: Mailpit's websocket frames plus our ``session`` and ``faults``.
+
+Bus subscribers run inside the publisher (often the SMTP thread), so ours only appends the event to an inbox.
+One dispatcher thread per app turns events into JSON frames, in the order the changes happened, and offers each
+frame to every client's bounded queue; each connection's own thread sends from its queue. A client that falls
+more than ``BACKLOG`` frames behind is dropped, so a slow or vanished reader never holds up SMTP or other readers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, current_app
+from flask_sock import Sock
+from mailtrap_lite.web.serialize import session, summary
+
+from mailtrap_lite import __version__
+from mailtrap_lite.events import Event
+
+if TYPE_CHECKING:
+    from mailtrap_lite.server import MailServer
+
+log = logging.getLogger(__name__)
+
+BACKLOG = 2000
+STATS_INTERVAL = 0.25
+_IDLE_CHECK = 1.0  # how often idle loops notice that the server stopped
+_STORE_CHANGES = {"new", "update", "delete", "truncate", "prune"}
+
+events = Blueprint("events", __name__)
+sock = Sock()
+
+
+class _Client:
+    """One websocket connection's outgoing frames."""
+
+    def __init__(self, backlog: int) -> None:
+        self.frames: queue.Queue[str] = queue.Queue(maxsize=backlog)
+        self.dropped = False
+
+
+class EventHub:
+    """Turns bus events into frames and fans them out to connected websocket clients."""
+
+    def __init__(self, server: MailServer, backlog: int = BACKLOG) -> None:
+        self.server = server
+        self.backlog = backlog
+        self._clients: set[_Client] = set()
+        self._lock = threading.Lock()
+        self._inbox: queue.SimpleQueue[Event] = queue.SimpleQueue()
+        self._dispatcher: threading.Thread | None = None
+        server.bus.subscribe(self._on_event)
+
+    def _on_event(self, event: Event) -> None:
+        """Runs in the publishing thread: never blocks, builds nothing when nobody listens."""
+        if self._clients:
+            self._inbox.put(event)
+
+    def connect(self) -> _Client:
+        """Register a new connection; it first gets a ``stats`` frame."""
+        client = _Client(self.backlog)
+        client.frames.put_nowait(self._stats_frame())
+        with self._lock:
+            self._clients.add(client)
+            if self._dispatcher is None or not self._dispatcher.is_alive():
+                self._dispatcher = threading.Thread(target=self._dispatch, name="mailtrap-lite-events", daemon=True)
+                self._dispatcher.start()
+        return client
+
+    def disconnect(self, client: _Client) -> None:
+        """Forget a connection."""
+        with self._lock:
+            self._clients.discard(client)
+
+    def _broadcast(self, frame: str) -> None:
+        with self._lock:
+            clients = list(self._clients)
+        for client in clients:
+            try:
+                client.frames.put_nowait(frame)
+            except queue.Full:
+                log.warning("dropping a websocket client that is %d events behind", self.backlog)
+                client.dropped = True
+                self.disconnect(client)
+
+    def _dispatch(self) -> None:
+        last_stats = 0.0
+        stats_due: float | None = None
+        while self.server.running:
+            wait = _IDLE_CHECK if stats_due is None else max(0.0, stats_due - time.monotonic())
+            try:
+                event: Event | None = self._inbox.get(timeout=wait)
+            except queue.Empty:
+                event = None
+            if event is not None:
+                frame = self._frame(event)
+                if frame is not None:
+                    self._broadcast(frame)
+                if event.type in _STORE_CHANGES and stats_due is None:
+                    stats_due = max(time.monotonic(), last_stats + STATS_INTERVAL)
+            if stats_due is not None and time.monotonic() >= stats_due:
+                self._broadcast(self._stats_frame())
+                last_stats, stats_due = time.monotonic(), None
+
+    def _frame(self, event: Event) -> str | None:
+        data = self._data(event)
+        if data is _SKIP:
+            return None
+        return json.dumps({"Type": event.type, "Data": data})
+
+    def _data(self, event: Event) -> Any:
+        store = self.server.store
+        if event.type == "new":
+            return summary(event.data, store)
+        if event.type == "update":
+            return dict(event.data)
+        if event.type == "delete":
+            return {"ID": event.data}
+        if event.type in ("truncate", "prune"):
+            return None
+        if event.type == "session":
+            return session(event.data)
+        if event.type == "faults":
+            return [rule_json(rule) for rule in event.data]
+        return _SKIP
+
+    def _stats_frame(self) -> str:
+        store = self.server.store
+        return json.dumps({"Type": "stats", "Data": {"Total": len(store), "Unread": store.unread,
+                                                     "Version": __version__}})
+
+
+_SKIP = object()
+
+
+def rule_json(rule: Any) -> Any:
+    """A fault rule as JSON (the same shape ``/api/v1/faults`` answers with)."""
+    to_dict = getattr(rule, "to_dict", None)
+    if to_dict is not None:
+        return to_dict()
+    return {"ID": rule.id, "Description": rule.describe()}
+
+
+def hub() -> EventHub:
+    """This app's hub."""
+    found: EventHub = current_app.extensions["mailtrap_events"]
+    return found
+
+
+@sock.route("/api/events", bp=events)
+def event_stream(ws: Any) -> None:
+    """Send frames to one websocket client until it leaves, falls too far behind, or the server stops."""
+    events_hub = hub()
+    client = events_hub.connect()
+    try:
+        while ws.connected and events_hub.server.running and not client.dropped:
+            try:
+                frame = client.frames.get(timeout=_IDLE_CHECK)
+            except queue.Empty:
+                continue
+            ws.send(frame)
+    finally:
+        events_hub.disconnect(client)
