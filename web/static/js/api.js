@@ -42,7 +42,7 @@ export const getMessage = (messageId) => request("GET", `/api/v1/message/${id(me
 export const getHeaders = (messageId) => request("GET", `/api/v1/message/${id(messageId)}/headers`);
 export const getRaw = (messageId) => request("GET", `/api/v1/message/${id(messageId)}/raw`);
 export const getLinks = (messageId) => request("GET", `/api/v1/message/${id(messageId)}/links`);
-export const getSession = (sessionId) => request("GET", `/api/v1/session/${id(sessionId)}`);
+export const getSmtp = (messageId) => request("GET", `/api/v1/message/${id(messageId)}/smtp`);
 export const getWebUiConfig = () => request("GET", "/api/v1/webui");
 
 /** Set the read flag of these messages. */
@@ -71,6 +71,3 @@ export const urls = {
   part: (messageId, partId) => `/api/v1/message/${id(messageId)}/part/${id(partId)}`,
   preview: (messageId, remote) => `/view/${id(messageId)}.html${remote ? "?remote=1" : ""}`,
 };
-
-/** Recent SMTP sessions (our extension), and one with its full transcript. */
-export const listSessions = () => request("GET", "/api/v1/sessions");
