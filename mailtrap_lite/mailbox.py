@@ -53,6 +53,7 @@ class MailSource(Protocol):
 
     host: str
     port: int
+    smtps_port: int | None
     http_url: str | None
     tls: TlsFiles | None
     credentials: tuple[str, str] | None
@@ -76,6 +77,7 @@ class LocalSource:
         self.server = server
         self.host = server.smtp_host
         self.port = server.smtp_port
+        self.smtps_port = server.smtps_port
         self.http_url = server.http_url
         self.tls = server.tls
         users = server.config.smtp_users if server.config.smtp_auth == "required" else None
@@ -188,6 +190,11 @@ class Mailbox:
     def port(self) -> int:
         """The SMTP port to point the application at."""
         return self.source.port
+
+    @property
+    def smtps_port(self) -> int | None:
+        """The implicit-TLS (SMTPS) port, when the server has one (``mailtrap_tls`` turns it on)."""
+        return self.source.smtps_port
 
     @property
     def smtp_url(self) -> str:

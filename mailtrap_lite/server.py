@@ -22,6 +22,7 @@ from mailtrap_lite.config import ServerConfig
 from mailtrap_lite.errors import ConfigError
 from mailtrap_lite.events import EventBus
 from mailtrap_lite.faults import FaultEngine
+from mailtrap_lite.mailbox import DEFAULT_TIMEOUT, LocalSource, Mailbox
 from mailtrap_lite.sessions import SessionLog
 from mailtrap_lite.smtp import CaptureHandler, CaptureSMTP, protocol_factory
 from mailtrap_lite.store import MessageStore
@@ -222,6 +223,17 @@ class MailServer:
     def running(self) -> bool:
         """True between a successful start() and stop()."""
         return self._started and not self._stopped
+
+    # -- the reading, waiting and assertion API of the pytest fixture ----------------------------------------
+
+    def mailbox(self, watermark: bool = False, timeout: float = DEFAULT_TIMEOUT) -> Mailbox:
+        """A view with the pytest fixture's API: all mail, or with ``watermark`` only mail arriving from now on."""
+        return Mailbox(LocalSource(self), watermark=watermark, timeout=timeout)
+
+    def wait_for(self, count: int = 1, timeout: float = DEFAULT_TIMEOUT, **criteria: Any) -> Any:
+        """Block until ``count`` messages match ``criteria``; the message (a list when ``count`` > 1)."""
+        return self.mailbox().wait_for(count, timeout, **criteria)
+
 
 
 async def _create_server(

@@ -100,6 +100,7 @@ def mailtrap(
 def _view(
     request: pytest.FixtureRequest, server: MailServer, timeout: float, faults: Any
 ) -> Iterator[Mailbox]:
+    __tracebackhide__ = True
     mailbox = server.mailbox(watermark=True, timeout=timeout)
     try:
         for rule in faults:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import time
 from email.message import EmailMessage
 
 
@@ -38,13 +39,21 @@ def send_mail(host: str, port: int, message: EmailMessage | None = None, **envel
 
 
 def send_with_retries(
-    host: str, port: int, message: EmailMessage | None = None, attempts: int = 5, timeout: float = 10
+    host: str,
+    port: int,
+    message: EmailMessage | None = None,
+    attempts: int = 5,
+    timeout: float = 10,
+    backoff: float = 0,
 ) -> int:
     """Send, retrying on temporary failures (4xx replies, timeouts, dropped connections) like a real mailer.
 
+    ``backoff`` is the pause before each retry: the sender's retry policy, which greylisting tests exercise.
     Returns how many tries it took; re-raises the last error when every try failed or a failure is permanent.
     """
     for attempt in range(1, attempts + 1):
+        if attempt > 1 and backoff:
+            time.sleep(backoff)
         try:
             with smtplib.SMTP(host, port, timeout=timeout) as client:
                 client.send_message(message or build_message())
