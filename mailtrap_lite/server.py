@@ -21,7 +21,8 @@ from mailtrap_lite.auth import Authenticator
 from mailtrap_lite.config import ServerConfig
 from mailtrap_lite.errors import ConfigError
 from mailtrap_lite.events import EventBus
-from mailtrap_lite.faults import FaultEngine
+from mailtrap_lite.fault_presets import Faults
+from mailtrap_lite.faults import FaultEngine, FaultError, parse_chaos
 from mailtrap_lite.mailbox import DEFAULT_TIMEOUT, LocalSource, Mailbox
 from mailtrap_lite.sessions import SessionLog
 from mailtrap_lite.smtp import CaptureHandler, CaptureSMTP, protocol_factory
@@ -49,7 +50,9 @@ class MailServer:
         self.bus = EventBus()
         self.store = MessageStore(self.bus, max_messages=self.config.max_messages)
         self.sessions = SessionLog(self.bus, capacity=self.config.session_capacity)
-        self.faults = FaultEngine(self.bus, seed=self.config.seed)
+        self.fault_engine = FaultEngine(self.bus, seed=self.config.seed)
+        self.faults = Faults(self.fault_engine)
+        self._apply_fault_config()
         self.tls: TlsFiles | None = None
         self.smtp_host = self.config.smtp_host
         self.smtp_port = 0
@@ -64,6 +67,23 @@ class MailServer:
         self._started = False
         self._stopped = False
         self._lock = threading.Lock()
+
+    def _apply_fault_config(self) -> None:
+        """Start with ``config.faults`` (rule strings) and ``config.chaos``; a bad one raises ConfigError naming
+        ``--fault``/``--chaos`` and the rule (the server is not built, so nothing is half-applied)."""
+        config, engine = self.config, self.fault_engine
+        flag, noun = "--fault", "rule"
+        try:
+            rules = engine.add_all(config.faults)
+            flag, noun = "--chaos", "trigger"
+            if config.chaos is not None:
+                engine.chaos_enabled = True
+                engine.set_chaos(parse_chaos(config.chaos))
+        except FaultError as error:
+            problem = f"{noun} {error.rule!r}: {error.problem}" if error.rule else error.problem
+            raise ConfigError(flag, problem) from None
+        if any(r.probability is not None for r in rules) or any(t["Probability"] for t in engine.chaos().values()):
+            log.info("probabilistic faults use seed %d (replay a run with --seed)", engine.seed)
 
     # -- lifecycle --------------------------------------------------------------------------------------------
 
@@ -108,7 +128,7 @@ class MailServer:
         tls_context = self._tls_context()
         auth_enabled = config.smtp_auth != "off"
         handler = CaptureHandler(
-            self.store, self.faults, auth_enabled=auth_enabled, max_recipients=config.max_recipients
+            self.store, self.fault_engine, auth_enabled=auth_enabled, max_recipients=config.max_recipients
         )
         options: dict[str, Any] = {
             "hostname": config.hostname,
@@ -145,8 +165,8 @@ class MailServer:
             try:
                 loop.run_until_complete(bind())
             except BaseException as error:  # reported to start(), which re-raises it in the caller's thread
-                ready.set_exception(error)
                 loop.close()
+                ready.set_exception(error)
                 return
             ready.set_result(None)
             try:
@@ -163,14 +183,14 @@ class MailServer:
 
         from mailtrap_lite.web import create_app
 
-        port = self.config.http_port or 0
+        host, port = self.config.http_host, self.config.http_port or 0
+        # Bind the socket ourselves: werkzeug prints to stderr and exits when a port is taken.
         try:
-            self._http = make_server(self.config.http_host, port, create_app(self), threaded=True)
+            listener = socket.create_server((host, port), family=_family(host), reuse_port=False)
         except OSError as error:
-            raise ConfigError("--http", _bind_problem(error, self.config.http_host, port)) from None
-        except SystemExit:  # werkzeug exits instead of raising when the port is taken
-            raise ConfigError("--http", f"{self.config.http_host}:{port} is already in use") from None
-        self.http_port = self._http.server_port
+            raise ConfigError("--http", _bind_problem(error, host, port)) from None
+        self._http = make_server(host, port, create_app(self), threaded=True, fd=listener.detach())
+        self.http_port = self._http.socket.getsockname()[1]
         self._http_thread = threading.Thread(target=self._http.serve_forever, name="mailtrap-lite-http", daemon=True)
         self._http_thread.start()
 
@@ -182,16 +202,21 @@ class MailServer:
                 return
             self._stopped = True
         if self._http is not None:
-            self._http.shutdown()
+            if self._http_thread is not None:
+                self._http.shutdown()
             self._http.server_close()
         self.store.notify_waiters()
         loop = self._loop
-        if loop is not None and self._loop_thread is not None and self._loop_thread.is_alive():
+        if loop is not None and not loop.is_closed():
             try:
                 asyncio.run_coroutine_threadsafe(self._close_smtp(), loop).result(_STOP_TIMEOUT)
+                loop.call_soon_threadsafe(loop.stop)
+            except RuntimeError:
+                pass  # the loop closed on its own (start-up failed)
             except Exception:
                 log.warning("SMTP listeners did not close within %.0fs", _STOP_TIMEOUT)
-            loop.call_soon_threadsafe(loop.stop)
+                loop.call_soon_threadsafe(loop.stop)
+        if self._loop_thread is not None:
             self._loop_thread.join(_STOP_TIMEOUT)
         if self._http_thread is not None:
             self._http_thread.join(_STOP_TIMEOUT)
@@ -235,7 +260,6 @@ class MailServer:
         return self.mailbox().wait_for(count, timeout, **criteria)
 
 
-
 async def _create_server(
     loop: asyncio.AbstractEventLoop, factory: Any, host: str, port: int, flag: str, **kwargs: Any
 ) -> asyncio.base_events.Server:
@@ -253,6 +277,10 @@ def _bind_problem(error: OSError, host: str, port: int) -> str:
     if isinstance(error, socket.gaierror) or error.errno == errno.EADDRNOTAVAIL:
         return f"cannot listen on {host!r}: not an address of this machine"
     return f"cannot listen on {host}:{port}: {error.strerror or error}"
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
 def _url_host(host: str) -> str:

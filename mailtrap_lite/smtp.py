@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,16 @@ from mailtrap_lite.smtp_data import smtp_data
 from mailtrap_lite.store import MessageStore
 
 log = logging.getLogger("mailtrap_lite.smtp")
+
+
+class _DropDeliberateAuthWarning(logging.Filter):
+    """aiosmtpd logs a warning per connection when AUTH is required without TLS; here that is on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("auth_required == True but auth_require_tls == False")
+
+
+logging.getLogger("mail.log").addFilter(_DropDeliberateAuthWarning())
 
 _CAPABILITIES = ("8BITMIME", "SMTPUTF8", "PIPELINING", "ENHANCEDSTATUSCODES")
 
@@ -115,7 +126,10 @@ class CaptureSMTP(SMTP):
         implicit_tls: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(handler, **kwargs)
+        with warnings.catch_warnings():
+            # Required AUTH without required TLS is deliberate here (a test server; clients must just work).
+            warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS", UserWarning)
+            super().__init__(handler, **kwargs)
         self.capture = handler
         self.sessions = sessions
         self.live = live
@@ -179,19 +193,23 @@ class CaptureSMTP(SMTP):
     # -- replies ----------------------------------------------------------------------------------------------
 
     async def push(self, status: str | bytes) -> None:
-        """Send a reply: the connect-stage fault runs before the greeting, and replies gain enhanced codes."""
+        """Send a reply: the connect-stage fault runs before the greeting, and replies gain enhanced codes.
+
+        A fault reply instead of the greeting, and any 421, close the connection once sent (RFC 5321 4.2.2: 421
+        means the service is closing the transmission channel).
+        """
         text = status.decode("utf-8", "replace") if isinstance(status, bytes) else status
+        close = False
         if not self._greeted:
             self._greeted = True
             fault_reply = await self.run_faults("connect")
             if fault_reply:
-                await self._send(fault_reply)
-                if self.transport is not None:
-                    self.transport.close()
-                return
+                text, close = fault_reply, True
         if self._esmtp_codes:
             text = replies.with_enhanced_code(text)
         await self._send(text)
+        if (close or text.startswith("421")) and self.transport is not None:
+            self.transport.close()
 
     async def _send(self, text: str) -> None:
         self.record.server_reply(text)
@@ -257,10 +275,12 @@ class CaptureSMTP(SMTP):
         return await self._act(firing)
 
     async def _act(self, firing: Firing) -> str | None:
+        """Record the firing, then do it. Delays and hangs are awaits in this session's own task, so every other
+        session is served at full speed meanwhile."""
         self.record.fault_fired(firing.rule_id, firing.description)
         action = firing.action
         if action.kind == "reply":
-            return action.text
+            return action.line
         if action.kind == "delay":
             await asyncio.sleep(action.seconds)
             return None
