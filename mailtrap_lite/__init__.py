@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from mailtrap_lite.config import ServerConfig
 from mailtrap_lite.errors import ConfigError, MailtrapError
-from mailtrap_lite.faults import FaultError, Rule
+from mailtrap_lite.fault_presets import Faults
+from mailtrap_lite.faults import FaultEngine, FaultError, Rule, parse_rule, rule_from_dict
 from mailtrap_lite.message import Address, Envelope, Message, Part, SmtpFacts
 from mailtrap_lite.server import MailServer
 from mailtrap_lite.sessions import Attempt
@@ -16,7 +17,9 @@ __all__ = [
     "Attempt",
     "ConfigError",
     "Envelope",
+    "FaultEngine",
     "FaultError",
+    "Faults",
     "MailServer",
     "MailtrapError",
     "Message",
@@ -25,4 +28,6 @@ __all__ = [
     "ServerConfig",
     "SmtpFacts",
     "__version__",
+    "parse_rule",
+    "rule_from_dict",
 ]
