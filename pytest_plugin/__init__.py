@@ -15,14 +15,29 @@ from typing import Any
 import pytest
 
 from mailtrap_lite.mailbox import Mailbox
+from mailtrap_lite.remote import RemoteServer
 from mailtrap_lite.server import MailServer
 
+URL_VARIABLE = "MAILTRAP_LITE_URL"
+SMTP_VARIABLE = "MAILTRAP_LITE_SMTP_ADDRESS"
 _MARKER_OPTIONS = {"faults", "fresh_server", "timeout"}
 _passed_key = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """The ini options."""
+    """Remote mode's command-line options and the ini options."""
+    group = parser.getgroup("mailtrap", "mailtrap-lite SMTP capture")
+    group.addoption(
+        "--mailtrap-url",
+        default=os.environ.get(URL_VARIABLE) or None,
+        help=f"use the running mailtrap-lite server with this HTTP URL instead of starting one (env {URL_VARIABLE})",
+    )
+    group.addoption(
+        "--mailtrap-smtp",
+        default=os.environ.get(SMTP_VARIABLE) or None,
+        metavar="HOST:PORT",
+        help=f"that server's SMTP address (default: the URL's host, port 1025; env {SMTP_VARIABLE})",
+    )
     parser.addini("mailtrap_smtp_port", "fixed SMTP port for the session server; xdist worker N adds N", default="0")
     parser.addini("mailtrap_timeout", "default seconds that waits wait", default="5")
 
@@ -73,15 +88,22 @@ def mailtrap_config(pytestconfig: pytest.Config, mailtrap_tls: bool, mailtrap_au
 
 
 @pytest.fixture(scope="session")
-def mailtrap_server(pytestconfig: pytest.Config, mailtrap_config: dict[str, Any]) -> Iterator[MailServer]:
+def mailtrap_server(
+    pytestconfig: pytest.Config, mailtrap_config: dict[str, Any]
+) -> Iterator[MailServer | RemoteServer]:
     """The session's server: started here on a free port, or the remote one named by ``--mailtrap-url``."""
+    url = pytestconfig.getoption("mailtrap_url")
+    if url:
+        with RemoteServer(url, pytestconfig.getoption("mailtrap_smtp")) as remote:
+            yield remote
+        return
     with MailServer(**mailtrap_config) as server:
         yield server
 
 
 @pytest.fixture
 def mailtrap(
-    request: pytest.FixtureRequest, mailtrap_server: MailServer, mailtrap_config: dict[str, Any]
+    request: pytest.FixtureRequest, mailtrap_server: MailServer | RemoteServer, mailtrap_config: dict[str, Any]
 ) -> Iterator[Mailbox]:
     """This test's view: mail, attempts and fault rules of earlier tests are invisible; its own rules are removed."""
     marker = request.node.get_closest_marker("mailtrap")
@@ -98,7 +120,7 @@ def mailtrap(
 
 
 def _view(
-    request: pytest.FixtureRequest, server: MailServer, timeout: float, faults: Any
+    request: pytest.FixtureRequest, server: MailServer | RemoteServer, timeout: float, faults: Any
 ) -> Iterator[Mailbox]:
     __tracebackhide__ = True
     mailbox = server.mailbox(watermark=True, timeout=timeout)

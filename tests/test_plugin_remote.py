@@ -1,0 +1,77 @@
+"""Remote mode: the same behaviour tests pass against a server started as a separate process with the CLI."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).parent
+
+BEHAVIOUR_TESTS = [
+    "test_plugin_criteria.py",
+    "test_plugin_failure_report.py",
+    "test_plugin_message_access.py",
+    "test_plugin_retries.py",
+    "test_plugin_wait.py",
+    "test_plugin_app_settings.py",
+]
+
+
+@dataclass(frozen=True)
+class RunningCli:
+    """A ``mailtrap-lite`` process and the addresses it printed."""
+
+    smtp: str
+    http_url: str
+
+
+@pytest.fixture(scope="module")
+def cli_server() -> Iterator[RunningCli]:
+    """``python -m mailtrap_lite`` on free ports; its startup lines say where it listens."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mailtrap_lite", "--smtp", "127.0.0.1:0", "--http", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    try:
+        smtp = re.search(r"SMTP on (\S+)", process.stdout.readline())
+        http = re.search(r"web UI and API on (\S+)", process.stdout.readline())
+        assert smtp and http, "the CLI did not print its addresses"
+        yield RunningCli(smtp.group(1), http.group(1))
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_the_behaviour_tests_pass_in_remote_mode(cli_server: RunningCli) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", *BEHAVIOUR_TESTS,
+         "--mailtrap-url", cli_server.http_url, "--mailtrap-smtp", cli_server.smtp],
+        cwd=TESTS,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert re.search(r"\d+ passed", result.stdout)
+
+
+def test_the_url_can_come_from_the_environment(cli_server: RunningCli) -> None:
+    env = {**os.environ, "MAILTRAP_LITE_URL": cli_server.http_url, "MAILTRAP_LITE_SMTP_ADDRESS": cli_server.smtp}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "test_plugin_criteria.py"],
+        cwd=TESTS,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
