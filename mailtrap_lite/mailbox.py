@@ -10,6 +10,7 @@ Every failure raises :class:`~mailtrap_lite.errors.MailAssertionError` carrying 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -180,6 +181,7 @@ class Mailbox:
         self._since = source.last_seq() if watermark else 0
         self._since_attempt = source.last_attempt_seq() if watermark else 0
         self.faults = Faults(_TestFaults(source.fault_backend()))
+        self._token = uuid.uuid4().hex[:12]
 
     # -- where to send ----------------------------------------------------------------------------------------
 
@@ -213,6 +215,11 @@ class Mailbox:
     def tls(self) -> TlsFiles | None:
         """The server's certificate files (``tls.client_context()``, ``tls.ca_path``), when TLS is on."""
         return self.source.tls
+
+    def address(self, name: str = "user", domain: str = "example.com") -> str:
+        """A recipient unique to this view, ``name+<token>@domain``: criteria and fault rules that name it ignore
+        mail other tests send, even from other xdist workers sharing a remote server."""
+        return f"{name}+{self._token}@{domain}"
 
     def env(self) -> dict[str, str]:
         """Environment variables that point common mail settings at this server (for apps in subprocesses)."""
@@ -407,7 +414,8 @@ class Mailbox:
         )
 
     def _failure(self, headline: str, wanted: Criteria, messages: list[Message]) -> MailAssertionError:
-        return MailAssertionError(render(headline, wanted, messages, self.attempts, self.source.tags_of))
+        report = render(headline, wanted, messages, self.attempts, self.source.tags_of, self.http_url)
+        return MailAssertionError(report)
 
 
 def _plural(count: int, noun: str) -> str:

@@ -25,9 +25,13 @@ def render(
     messages: Sequence[Message],
     attempts: Sequence[SmtpAttempt],
     tags_of: TagLookup,
+    inspect_url: str | None = None,
 ) -> str:
-    """The full report: ``headline``, the captured messages ranked against ``criteria``, the rejected attempts."""
+    """The full report: ``headline``, the captured messages ranked against ``criteria``, the rejected attempts,
+    and where to look at the messages in full when the server has a web UI."""
     lines = [headline, *_candidates(criteria, messages, tags_of), *_rejected(attempts)]
+    if inspect_url and messages:
+        lines.append(f"Inspect them in full at {inspect_url}")
     return "\n".join(lines)
 
 

@@ -68,3 +68,12 @@ def test_a_misspelt_criterion_is_a_clear_error(mailtrap: Mailbox) -> None:
         mailtrap.filter(too="bob@example.com")
     with pytest.raises(TypeError, match="subject= must be a str, a compiled regex or a predicate"):
         mailtrap.filter(subject=42)
+
+
+def test_address_gives_each_test_its_own_recipients(mailtrap: Mailbox) -> None:
+    mine = mailtrap.address("ops")
+    assert mine.startswith("ops+") and mine.endswith("@example.com")
+    assert mailtrap.address("ops") == mine
+    send_mail(mailtrap.host, mailtrap.port, build_message(to="ops@example.com"))
+    send_mail(mailtrap.host, mailtrap.port, build_message(to=mine))
+    assert [m.envelope.recipients for m in mailtrap.filter(to=mine)] == [(mine,)]

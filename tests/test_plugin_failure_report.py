@@ -10,6 +10,7 @@ from mail_senders import build_message, send_mail
 
 from mailtrap_lite.errors import MailAssertionError
 from mailtrap_lite.mailbox import Mailbox
+from mailtrap_lite.server import MailServer
 
 
 def test_assert_sent_lists_candidates_closest_first_with_expected_and_actual(mailtrap: Mailbox) -> None:
@@ -66,3 +67,12 @@ def test_assert_not_sent_names_the_offending_message(mailtrap: Mailbox) -> None:
 def test_latest_without_mail_fails_with_the_report(mailtrap: Mailbox) -> None:
     with pytest.raises(MailAssertionError, match="no message was captured in this test"):
         _ = mailtrap.latest
+
+
+def test_the_report_links_to_the_web_ui_when_the_server_runs_one() -> None:
+    with MailServer(http_port=0) as server:
+        mailbox = server.mailbox(watermark=True)
+        send_mail(server.smtp_host, server.smtp_port, build_message(subject="Hello"))
+        with pytest.raises(MailAssertionError) as failure:
+            mailbox.assert_sent(subject="Goodbye")
+    assert str(failure.value).endswith(f"Inspect them in full at {server.http_url}")

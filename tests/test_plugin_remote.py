@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["pytester"]
+
 TESTS = Path(__file__).parent
 
 BEHAVIOUR_TESTS = [
@@ -75,3 +77,41 @@ def test_the_url_can_come_from_the_environment(cli_server: RunningCli) -> None:
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-4000:]
+
+
+WORKERS_SHARING_ONE_SERVER = '''
+import smtplib
+from email.message import EmailMessage
+
+import pytest
+
+
+@pytest.mark.parametrize("number", range(12))
+def test_each_worker_sees_only_mail_to_its_own_addresses(mailtrap, number):
+    ops = mailtrap.address("ops")
+    mailtrap.faults.fail_next(1, code=451, recipient=ops)
+    message = EmailMessage()
+    message["From"] = "app@example.com"
+    message["To"] = ops
+    message["Subject"] = f"Report {number}"
+    message.set_content("ok")
+    for attempt in range(2):
+        try:
+            with smtplib.SMTP(mailtrap.host, mailtrap.port, timeout=10) as smtp:
+                smtp.send_message(message)
+            break
+        except smtplib.SMTPDataError:
+            assert attempt == 0
+    received = mailtrap.wait_for(to=ops, timeout=10)
+    assert received.subject == f"Report {number}"
+    mailtrap.assert_sent(count=1, to=ops)
+    assert [a.reply_code for a in mailtrap.attempts if ops in a.recipients] == [451, 250]
+'''
+
+
+def test_xdist_workers_sharing_a_remote_server_stay_apart(pytester: pytest.Pytester, cli_server: RunningCli) -> None:
+    pytester.makepyfile(test_shared=WORKERS_SHARING_ONE_SERVER)
+    result = pytester.runpytest_subprocess(
+        "-n", "2", "-p", "no:randomly", "--mailtrap-url", cli_server.http_url, "--mailtrap-smtp", cli_server.smtp
+    )
+    result.assert_outcomes(passed=12)
