@@ -22,3 +22,11 @@ class MailAssertionError(MailtrapError, AssertionError):
     def __init__(self, report: str) -> None:
         super().__init__(report)
         self.report = report
+
+
+class StorageError(MailtrapError):
+    """A message or a change could not be written to the ``--db`` file; ``full`` when the disk is full."""
+
+    def __init__(self, problem: str, full: bool = False) -> None:
+        super().__init__(problem)
+        self.full = full

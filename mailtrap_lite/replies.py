@@ -10,6 +10,8 @@ TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
 SHUTTING_DOWN = "421 4.3.2 Service shutting down, closing connection"
 TOO_MANY_CONNECTIONS = "421 4.7.0 Too many connections, try again later"
 AUTH_FAILED = "535 5.7.8 Authentication credentials invalid"
+INSUFFICIENT_STORAGE = "452 4.3.1 Insufficient storage, message not stored"
+STORAGE_FAILED = "451 4.3.0 Local error in storage, message not stored"
 
 
 def queued(message_id: str) -> str:

@@ -24,6 +24,7 @@ from mailtrap_lite.events import EventBus
 from mailtrap_lite.fault_presets import Faults
 from mailtrap_lite.faults import FaultEngine, FaultError, parse_chaos
 from mailtrap_lite.mailbox import DEFAULT_TIMEOUT, LocalSource, Mailbox
+from mailtrap_lite.persistence import SqliteJournal
 from mailtrap_lite.sessions import SessionLog
 from mailtrap_lite.smtp import CaptureHandler, CaptureSMTP, protocol_factory
 from mailtrap_lite.store import MessageStore
@@ -48,7 +49,9 @@ class MailServer:
         self.config = replace(config or ServerConfig(), **options)
         self.config.validate()
         self.bus = EventBus()
-        self.store = MessageStore(self.bus, max_messages=self.config.max_messages)
+        self.journal = SqliteJournal(self.config.db) if self.config.db is not None else None
+        self.store = MessageStore(self.bus, max_messages=self.config.max_messages, journal=self.journal)
+        self._restore_messages()
         self.sessions = SessionLog(self.bus, capacity=self.config.session_capacity)
         self.fault_engine = FaultEngine(self.bus, seed=self.config.seed)
         self.faults = Faults(self.fault_engine)
@@ -84,6 +87,17 @@ class MailServer:
             raise ConfigError(flag, problem) from None
         if any(r.probability is not None for r in rules) or any(t["Probability"] for t in engine.chaos().values()):
             log.info("probabilistic faults use seed %d (replay a run with --seed)", engine.seed)
+
+    def _restore_messages(self) -> None:
+        """In durable mode, load what the file holds (newest kept when it holds more than ``max_messages``)."""
+        if self.journal is None:
+            return
+        for stored in self.journal.load():
+            self.store.restore(stored.message, stored.read, stored.tags)
+        over_cap = len(self.store) - self.config.max_messages
+        if self.config.max_messages and over_cap > 0:
+            self.store.delete([m.id for m in self.store.snapshot()[:over_cap]])
+        log.info("loaded %d messages from %s", len(self.store), self.config.db)
 
     # -- lifecycle --------------------------------------------------------------------------------------------
 
@@ -199,6 +213,7 @@ class MailServer:
         with self._lock:
             if self._stopped or not self._started:
                 self._stopped = True
+                self._close_journal()
                 return
             self._stopped = True
         if self._http is not None:
@@ -220,6 +235,11 @@ class MailServer:
             self._loop_thread.join(_STOP_TIMEOUT)
         if self._http_thread is not None:
             self._http_thread.join(_STOP_TIMEOUT)
+        self._close_journal()
+
+    def _close_journal(self) -> None:
+        if self.journal is not None:
+            self.journal.close()
 
     async def _close_smtp(self) -> None:
         for server in self._servers:

@@ -18,6 +18,7 @@ from aiosmtpd.smtp import Envelope as SmtpEnvelope
 from aiosmtpd.smtp import Session as SmtpSession
 
 from mailtrap_lite import replies
+from mailtrap_lite.errors import StorageError
 from mailtrap_lite.faults import FaultContext, FaultEngine, Firing
 from mailtrap_lite.ids import new_id
 from mailtrap_lite.message import Envelope, SmtpFacts
@@ -100,7 +101,11 @@ class CaptureHandler:
             auth_user=_auth_user(session),
             session_id=server.record.id,
         )
-        message = self.store.add(raw, Envelope(envelope.mail_from or "", tuple(envelope.rcpt_tos)), facts)
+        try:
+            message = self.store.add(raw, Envelope(envelope.mail_from or "", tuple(envelope.rcpt_tos)), facts)
+        except StorageError as error:  # nothing is acknowledged that is not stored
+            log.error("could not store a message from %s: %s", server.peer, error)
+            return replies.INSUFFICIENT_STORAGE if error.full else replies.STORAGE_FAILED
         server.record.message_stored(message.id)
         return replies.queued(message.id)
 

@@ -11,8 +11,9 @@ import itertools
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
+from typing import Protocol
 
 from mailtrap_lite.events import Event, EventBus
 from mailtrap_lite.ids import new_id
@@ -37,6 +38,20 @@ def _plus_tags(recipients: Iterable[str]) -> list[str]:
     return tags
 
 
+class Journal(Protocol):
+    """Where durable mode writes each change before the store makes it (see :mod:`mailtrap_lite.persistence`).
+
+    Each method raises :class:`~mailtrap_lite.errors.StorageError` when it cannot write; the store then changes
+    nothing, so memory never holds what the file lacks.
+    """
+
+    def added(self, message: Message, tags: tuple[str, ...], evicted: Iterable[str]) -> None: ...
+    def deleted(self, ids: Iterable[str]) -> None: ...
+    def cleared(self) -> None: ...
+    def read_changed(self, ids: Iterable[str], read: bool) -> None: ...
+    def tags_changed(self, tags_by_id: Mapping[str, tuple[str, ...]]) -> None: ...
+
+
 class _State:
     """The mutable facts about a stored message (the message itself never changes)."""
 
@@ -51,9 +66,10 @@ class _State:
 class MessageStore:
     """Messages in arrival order, at most ``max_messages`` of them (0 = unlimited), oldest dropped first."""
 
-    def __init__(self, bus: EventBus | None = None, max_messages: int = 1000) -> None:
+    def __init__(self, bus: EventBus | None = None, max_messages: int = 1000, journal: Journal | None = None) -> None:
         self.bus = bus or EventBus()
         self.max_messages = max_messages
+        self.journal = journal
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._states: dict[str, _State] = {}
@@ -81,6 +97,8 @@ class MessageStore:
             if b"x-tags" in raw[:65536].lower():
                 initial.extend(message.summary.header_tags)
             state = _State(message, _unique_tags(initial))
+            if self.journal is not None:
+                self.journal.added(message, state.tags, self._overflow(1))
             self._states[message.id] = state
             self._last_seq = seq
             self._unread += 1
@@ -89,13 +107,24 @@ class MessageStore:
             self._changed.notify_all()
         return message
 
+    def restore(self, message: Message, read: bool, tags: tuple[str, ...]) -> None:
+        """Put back a message read from the durable file at start-up (no event: nobody is listening yet)."""
+        with self._lock:
+            seq = next(self._seq)
+            restored = Message(message.id, message.raw, message.envelope, message.smtp, message.received_at, seq)
+            state = _State(restored, tags)
+            state.read = read
+            self._states[restored.id] = state
+            self._last_seq = seq
+            self._unread += not read
+
+    def _overflow(self, extra: int) -> list[str]:
+        """Ids of the oldest messages the cap drops once ``extra`` more arrive."""
+        excess = len(self._states) + extra - self.max_messages
+        return list(itertools.islice(self._states, excess)) if self.max_messages and excess > 0 else []
+
     def _evict_over_cap(self) -> None:
-        if not self.max_messages:
-            return
-        evicted = []
-        while len(self._states) > self.max_messages:
-            oldest = next(iter(self._states))
-            evicted.append(self._remove(oldest))
+        evicted = [self._remove(oldest) for oldest in self._overflow(0)]
         if evicted:
             self.bus.publish(Event("prune", tuple(m.id for m in evicted)))
 
@@ -110,6 +139,8 @@ class MessageStore:
         """Delete these messages; unknown ids are ignored. Returns the ids actually deleted."""
         with self._lock:
             deleted = [i for i in dict.fromkeys(ids) if i in self._states]
+            if self.journal is not None and deleted:
+                self.journal.deleted(deleted)
             for message_id in deleted:
                 self._remove(message_id)
                 self.bus.publish(Event("delete", message_id))
@@ -118,6 +149,8 @@ class MessageStore:
     def clear(self) -> int:
         """Delete every message (Mailpit's ``truncate``). Returns how many were deleted."""
         with self._lock:
+            if self.journal is not None:
+                self.journal.cleared()
             count = len(self._states)
             self.deleted_total += count
             self._states.clear()
@@ -129,51 +162,60 @@ class MessageStore:
         """Mark messages read or unread (``None`` = all). Returns the ids whose state actually changed."""
         with self._lock:
             targets = self._states.keys() if ids is None else [i for i in ids if i in self._states]
-            changed = []
-            for message_id in list(targets):
-                state = self._states[message_id]
-                if state.read != read:
-                    state.read = read
-                    self._unread += -1 if read else 1
-                    changed.append(message_id)
-                    self.bus.publish(Event("update", {"ID": message_id, "Read": read}))
+            changed = [i for i in dict.fromkeys(targets) if self._states[i].read != read]
+            if self.journal is not None and changed:
+                self.journal.read_changed(changed, read)
+            for message_id in changed:
+                self._states[message_id].read = read
+                self._unread += -1 if read else 1
+                self.bus.publish(Event("update", {"ID": message_id, "Read": read}))
             return changed
 
     def set_tags(self, ids: Iterable[str], tags: Iterable[str]) -> None:
         """Replace the tags of these messages (an empty list clears them)."""
         new_tags = _unique_tags(tags)
         with self._lock:
-            for message_id in ids:
-                state = self._states.get(message_id)
-                if state is not None:
-                    state.tags = new_tags
-                    self.bus.publish(Event("update", {"ID": message_id, "Tags": list(new_tags)}))
+            targets = [i for i in dict.fromkeys(ids) if i in self._states]
+            if self.journal is not None and targets:
+                self.journal.tags_changed(dict.fromkeys(targets, new_tags))
+            for message_id in targets:
+                self._states[message_id].tags = new_tags
+                self.bus.publish(Event("update", {"ID": message_id, "Tags": list(new_tags)}))
 
     def rename_tag(self, old: str, new: str) -> None:
         """Rename a tag on every message (case-insensitive match). Raises KeyError when no message has it."""
         new = clean_tag(new)
         with self._lock:
-            found = False
-            for state in self._states.values():
-                if any(t.lower() == old.lower() for t in state.tags):
-                    found = True
-                    state.tags = _unique_tags(new if t.lower() == old.lower() else t for t in state.tags)
-            if not found:
-                raise KeyError(old)
-            self.bus.publish(Event("prune"))
+            self._retag(
+                {
+                    message_id: _unique_tags(new if t.lower() == old.lower() else t for t in state.tags)
+                    for message_id, state in self._states.items()
+                    if any(t.lower() == old.lower() for t in state.tags)
+                },
+                old,
+            )
 
     def delete_tag(self, tag: str) -> None:
         """Remove a tag from every message (the messages stay). Raises KeyError when no message has it."""
         with self._lock:
-            found = False
-            for state in self._states.values():
-                kept = tuple(t for t in state.tags if t.lower() != tag.lower())
-                if len(kept) != len(state.tags):
-                    found = True
-                    state.tags = kept
-            if not found:
-                raise KeyError(tag)
-            self.bus.publish(Event("prune"))
+            self._retag(
+                {
+                    message_id: kept
+                    for message_id, state in self._states.items()
+                    if len(kept := tuple(t for t in state.tags if t.lower() != tag.lower())) != len(state.tags)
+                },
+                tag,
+            )
+
+    def _retag(self, tags_by_id: dict[str, tuple[str, ...]], tag: str) -> None:
+        """Give these messages new tags (a tag renamed or removed everywhere); KeyError when none had ``tag``."""
+        if not tags_by_id:
+            raise KeyError(tag)
+        if self.journal is not None:
+            self.journal.tags_changed(tags_by_id)
+        for message_id, tags in tags_by_id.items():
+            self._states[message_id].tags = tags
+        self.bus.publish(Event("prune"))
 
     # -- reading ----------------------------------------------------------------------------------------------
 
