@@ -8,11 +8,14 @@ more than ``BACKLOG`` frames behind is dropped, so a slow or vanished reader nev
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
+import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, current_app
@@ -27,7 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BACKLOG = 2000
+BACKLOG = 256  # as Mailpit: a client this far behind is dropped (it reconnects and reloads)
 STATS_INTERVAL = 0.25
 _IDLE_CHECK = 1.0  # how often idle loops notice that the server stopped
 _STORE_CHANGES = {"new", "update", "delete", "truncate", "prune"}
@@ -37,10 +40,11 @@ sock = Sock()
 
 
 class _Client:
-    """One websocket connection's outgoing frames."""
+    """One websocket connection's outgoing frames; ``abort`` cuts the connection without waiting for it."""
 
-    def __init__(self, backlog: int) -> None:
+    def __init__(self, backlog: int, abort: Callable[[], None]) -> None:
         self.frames: queue.Queue[str] = queue.Queue(maxsize=backlog)
+        self.abort = abort
         self.dropped = False
 
 
@@ -61,9 +65,9 @@ class EventHub:
         if self._clients:
             self._inbox.put(event)
 
-    def connect(self) -> _Client:
+    def connect(self, abort: Callable[[], None]) -> _Client:
         """Register a new connection; it first gets a ``stats`` frame."""
-        client = _Client(self.backlog)
+        client = _Client(self.backlog, abort)
         client.frames.put_nowait(self._stats_frame())
         with self._lock:
             self._clients.add(client)
@@ -87,6 +91,7 @@ class EventHub:
                 log.warning("dropping a websocket client that is %d events behind", self.backlog)
                 client.dropped = True
                 self.disconnect(client)
+                client.abort()
 
     def _dispatch(self) -> None:
         last_stats = 0.0
@@ -152,11 +157,17 @@ def hub() -> EventHub:
     return found
 
 
+def _shutdown(ws: Any) -> None:
+    """Cut a connection at the socket, which also frees a thread blocked sending to it."""
+    with contextlib.suppress(OSError):
+        ws.sock.shutdown(socket.SHUT_RDWR)
+
+
 @sock.route("/api/events", bp=events)
 def event_stream(ws: Any) -> None:
     """Send frames to one websocket client until it leaves, falls too far behind, or the server stops."""
     events_hub = hub()
-    client = events_hub.connect()
+    client = events_hub.connect(lambda: _shutdown(ws))
     try:
         while ws.connected and events_hub.server.running and not client.dropped:
             try:
