@@ -142,19 +142,23 @@ class _TestFaults:
         self._added: list[str] = []
 
     def add(self, rule: Rule) -> Rule:
+        """Add the rule to the server and remember it as this view's."""
         added = self._backend.add(rule)
         self._added.append(added.id)
         return added
 
     def remove(self, rule_id: str) -> bool:
+        """Remove one rule from the server."""
         return self._backend.remove(rule_id)
 
     def clear(self) -> None:
+        """Remove the rules this view added (other tests' or workers' rules stay)."""
         for rule_id in self._added:
             self._backend.remove(rule_id)
         self._added.clear()
 
     def rules(self) -> list[Rule]:
+        """This view's rules still on the server, with their counters."""
         if not self._added:  # spares a remote server a request per test
             return []
         return [r for r in self._backend.rules() if r.id in self._added]
