@@ -61,9 +61,16 @@ class SqliteJournal:
         self._lock = threading.Lock()
         try:
             self.connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._prepare()
         except sqlite3.DatabaseError as error:
             raise ConfigError("--db", f"cannot use {path}: {error}") from None
+        try:
+            self._prepare()
+        except sqlite3.DatabaseError as error:
+            self.connection.close()
+            raise ConfigError("--db", f"cannot use {path}: {error}") from None
+        except ConfigError:
+            self.connection.close()
+            raise
 
     def _prepare(self) -> None:
         connection = self.connection

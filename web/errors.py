@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
+from mailtrap_lite.errors import StorageError
+
 NOT_FOUND = "404 page not found"
 
 
@@ -33,6 +35,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(error: ApiError) -> Response:
         return text_response(error.reason, error.status)
+
+    @app.errorhandler(StorageError)
+    def storage_error(error: StorageError) -> Response:
+        # the --db file refused the write: nothing changed; 507 when the disk is full
+        return text_response(f"not stored: {error}", 507 if error.full else 503)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
