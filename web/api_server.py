@@ -77,7 +77,7 @@ def webui() -> Response:
             "RecipientAllowlist": "",
         },
         "SpamAssassin": False,
-        "ChaosEnabled": bool(getattr(server.faults, "chaos_enabled", False)),
+        "ChaosEnabled": server.fault_engine.chaos_enabled,
         "DuplicatesIgnored": False,
         "HideDeleteAllButton": False,
     })

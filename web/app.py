@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, Response
 from mailtrap_lite.web.api_extensions import api_extensions
+from mailtrap_lite.web.api_faults import api_faults
 from mailtrap_lite.web.api_message import api_message
 from mailtrap_lite.web.api_messages import api_messages
 from mailtrap_lite.web.api_send import api_send
@@ -46,6 +47,8 @@ def create_app(server: MailServer) -> Flask:
 
     install_security(app, server.config)
     register_error_handlers(app)
-    for blueprint in (api_messages, api_message, api_tags, api_send, api_extensions, api_server, api_docs, events, ui):
+    for blueprint in (
+        api_messages, api_message, api_tags, api_send, api_extensions, api_faults, api_server, api_docs, events, ui
+    ):
         app.register_blueprint(blueprint)
     return app

@@ -8,7 +8,7 @@ import mimetypes
 import re
 from dataclasses import dataclass
 from email.headerregistry import Address as HeaderAddress
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.utils import formatdate, parseaddr
 
 from mailtrap_lite.web.errors import ApiError
@@ -103,7 +103,7 @@ def compose(body: Body) -> Composed:
 def _add_bodies(message: EmailMessage, body: Body) -> None:
     """Text and/or HTML as alternatives; ``ContentID`` attachments related to the HTML; the rest attached."""
     text, html = body.string("Text"), body.string("HTML")
-    html_part: EmailMessage | None = None
+    html_part: MIMEPart | None = None
     if html and text:
         message.set_content(text)
         message.add_alternative(html, subtype="html")

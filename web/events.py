@@ -131,7 +131,7 @@ class EventHub:
         if event.type == "session":
             return session(event.data)
         if event.type == "faults":
-            return [rule_json(rule) for rule in event.data]
+            return [rule.to_dict() for rule in event.data]
         return _SKIP
 
     def _stats_frame(self) -> str:
@@ -141,14 +141,6 @@ class EventHub:
 
 
 _SKIP = object()
-
-
-def rule_json(rule: Any) -> Any:
-    """A fault rule as JSON (the same shape ``/api/v1/faults`` answers with)."""
-    to_dict = getattr(rule, "to_dict", None)
-    if to_dict is not None:
-        return to_dict()
-    return {"ID": rule.id, "Description": rule.describe()}
 
 
 def hub() -> EventHub:

@@ -111,6 +111,14 @@ SCHEMAS: JSON = {
         Attachments=_array(_object(Content=STRING, Filename=STRING, ContentType=STRING, ContentID=STRING)),
         Headers={"type": "object", "additionalProperties": STRING}, Tags=_array(STRING),
     ),
+    "FaultRule": _object(
+        id=STRING, stage=STRING, kind=STRING, action=STRING, code=INTEGER, enhanced=STRING, text=STRING,
+        seconds=NUMBER, sender=STRING, recipient=STRING, times=INTEGER, after=INTEGER, probability=NUMBER,
+        seed=INTEGER, sequence=_array(INTEGER), window=NUMBER, per_second=INTEGER, rule=STRING, matched=INTEGER,
+        fired=INTEGER,
+    ),
+    "ChaosTriggers": _object(**{name: _object(ErrorCode=INTEGER, Probability=INTEGER)
+                                for name in ("Sender", "Recipient", "Authentication")}),
     "WaitResult": _object(
         messages_count=INTEGER, count=INTEGER, timed_out=BOOLEAN, messages=_array(_ref("MessageSummary")),
     ),
@@ -208,6 +216,22 @@ def _paths() -> JSON:
                 "408": _json("Timed out; what matched so far", _ref("WaitResult")), "400": BAD},
                 [_query("query", "Search syntax; empty = any message"), _query("count", "How many", INTEGER),
                  _query("timeout", "Seconds to wait (at most 300)", NUMBER), TZ]),
+        },
+        "/api/v1/faults": {
+            "get": _op("Fault rules in evaluation order, with counters", {"200": _json("Rules", _array(
+                _ref("FaultRule")))}),
+            "post": _op("Add a fault rule (JSON fields, or {\"rule\": \"data:451:times=2\"})", {
+                "200": _json("The rule as stored", _ref("FaultRule")), "400": BAD}, body=_ref("FaultRule")),
+            "delete": _op("Remove every fault rule", {"200": OK}),
+        },
+        "/api/v1/faults/{rule_id}": {
+            "delete": _op("Remove one fault rule", {"200": OK, "404": MISSING}, [_path("rule_id", "A rule id")]),
+        },
+        "/api/v1/chaos": {
+            "get": _op("Mailpit chaos triggers (400 unless started with --chaos)", {
+                "200": _json("Triggers", _ref("ChaosTriggers")), "400": BAD}),
+            "put": _op("Replace the chaos triggers", {"200": _json("Triggers", _ref("ChaosTriggers")), "400": BAD},
+                       body=_ref("ChaosTriggers")),
         },
         "/api/v1/openapi.json": {"get": _op("This document", {"200": _json("OpenAPI 3", {"type": "object"})})},
         "/api/events": {"get": _op("Websocket of live events (new, update, delete, truncate, prune, stats, "
