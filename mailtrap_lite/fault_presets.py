@@ -107,8 +107,9 @@ class Faults:
         return self._add("connect", Action("reply", code, enhanced, "System not accepting network messages"),
                          times=times)
 
-    def auth_fail(self, times: int = 1, code: int = 535) -> Rule:
-        """Refuse the next ``times`` AUTH commands with ``535 5.7.8`` (bad credentials)."""
+    def auth_fail(self, times: int = 0, code: int = 535) -> Rule:
+        """Refuse AUTH with ``535 5.7.8`` (bad credentials) until removed, or for the next ``times`` AUTH commands.
+        Note that ``smtplib``'s ``login()`` tries each advertised mechanism in turn (two AUTH commands here)."""
         return self._add("auth", Action("reply", code), times=times)
 
     def too_large(self, times: int = 1, **match: str) -> Rule:
