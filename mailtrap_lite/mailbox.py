@@ -397,6 +397,13 @@ class Mailbox:
                 self.messages,
             )
 
+    def summary(self) -> str:
+        """The report of what this view captured and which attempts were refused (shown when a test fails)."""
+        return render(
+            "mailtrap: what this test captured", Criteria(), self.messages, self.attempts, self.source.tags_of,
+            self.http_url,
+        )
+
     def close(self) -> None:
         """Remove the fault rules added through this view."""
         self.faults.clear()

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from mailtrap_lite.errors import MailAssertionError
 from mailtrap_lite.mailbox import Mailbox
 from mailtrap_lite.remote import RemoteServer
 from mailtrap_lite.server import MailServer
@@ -22,6 +23,7 @@ URL_VARIABLE = "MAILTRAP_LITE_URL"
 SMTP_VARIABLE = "MAILTRAP_LITE_SMTP_ADDRESS"
 _MARKER_OPTIONS = {"faults", "fresh_server", "timeout"}
 _passed_key = pytest.StashKey[bool]()
+_mailbox_key = pytest.StashKey[Mailbox]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,10 +57,15 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Remember whether the test body passed: the unused-fault check only reports on tests that passed."""
+    """Remember whether the test body passed (the unused-fault check only reports on tests that passed), and add
+    a "Captured mail" section to a failure that did not already carry the mail report."""
     report: pytest.TestReport = yield
     if report.when == "call":
         item.stash[_passed_key] = report.passed
+        mailbox = item.stash.get(_mailbox_key, None)
+        already_reported = call.excinfo is not None and call.excinfo.errisinstance(MailAssertionError)
+        if report.failed and mailbox is not None and not already_reported:
+            report.sections.append(("Captured mail", mailbox.summary()))
     return report
 
 
@@ -124,6 +131,7 @@ def _view(
 ) -> Iterator[Mailbox]:
     __tracebackhide__ = True
     mailbox = server.mailbox(watermark=True, timeout=timeout)
+    request.node.stash[_mailbox_key] = mailbox
     try:
         for rule in faults:
             mailbox.faults.add(rule)
