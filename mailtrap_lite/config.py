@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mailtrap_lite.errors import ConfigError
+from mailtrap_lite.relay import parse_relay_url
 
 DEFAULT_SMTP_PORT = 1025
 DEFAULT_HTTP_PORT = 8025
@@ -63,6 +64,8 @@ class ServerConfig:
         for name in ("max_messages", "max_message_size", "max_recipients", "max_connections"):
             if getattr(self, name) < 0:
                 raise ConfigError("--" + name.replace("_", "-"), "must not be negative")
+        if self.relay:
+            parse_relay_url(self.relay)
 
 
 def parse_address(value: str, flag: str) -> tuple[str, int]:
