@@ -23,6 +23,7 @@ from mailtrap_lite.errors import ConfigError
 from mailtrap_lite.events import EventBus
 from mailtrap_lite.fault_presets import Faults
 from mailtrap_lite.faults import FaultEngine, FaultError, parse_chaos
+from mailtrap_lite.limits import AIOSMTPD_BACKSTOP_SECONDS
 from mailtrap_lite.mailbox import DEFAULT_TIMEOUT, LocalSource, Mailbox
 from mailtrap_lite.persistence import SqliteJournal
 from mailtrap_lite.sessions import SessionLog
@@ -142,14 +143,15 @@ class MailServer:
         tls_context = self._tls_context()
         auth_enabled = config.smtp_auth != "off"
         handler = CaptureHandler(
-            self.store, self.fault_engine, auth_enabled=auth_enabled, max_recipients=config.max_recipients
+            self.store, self.fault_engine, auth_enabled=auth_enabled, max_recipients=config.max_recipients,
+            max_connections=config.max_connections, idle_timeout=config.idle_timeout,
         )
         options: dict[str, Any] = {
             "hostname": config.hostname,
             "ident": "mailtrap-lite ESMTP",
             "data_size_limit": config.max_message_size or None,
             "enable_SMTPUTF8": True,
-            "timeout": config.idle_timeout,
+            "timeout": AIOSMTPD_BACKSTOP_SECONDS,  # the idle timeout is ours (mailtrap_lite.limits)
             "auth_required": config.smtp_auth == "required",
             "auth_require_tls": not auth_enabled,
             "authenticator": Authenticator(config.smtp_users if config.smtp_auth == "required" else None),

@@ -21,6 +21,7 @@ from mailtrap_lite import replies
 from mailtrap_lite.errors import StorageError
 from mailtrap_lite.faults import FaultContext, FaultEngine, Firing
 from mailtrap_lite.ids import new_id
+from mailtrap_lite.limits import IdleTimer
 from mailtrap_lite.message import Envelope, SmtpFacts
 from mailtrap_lite.sessions import SessionLog, SessionRecord
 from mailtrap_lite.smtp_data import smtp_data
@@ -44,11 +45,22 @@ _CAPABILITIES = ("8BITMIME", "SMTPUTF8", "PIPELINING", "ENHANCEDSTATUSCODES")
 class CaptureHandler:
     """aiosmtpd handler: accepts any envelope (unless a fault or limit says no) and stores the message."""
 
-    def __init__(self, store: MessageStore, faults: FaultEngine, *, auth_enabled: bool, max_recipients: int) -> None:
+    def __init__(
+        self,
+        store: MessageStore,
+        faults: FaultEngine,
+        *,
+        auth_enabled: bool,
+        max_recipients: int,
+        max_connections: int = 0,
+        idle_timeout: float = 0,
+    ) -> None:
         self.store = store
         self.faults = faults
         self.auth_enabled = auth_enabled
         self.max_recipients = max_recipients
+        self.max_connections = max_connections  # 0 = unlimited
+        self.idle_timeout = idle_timeout  # 0 = never
 
     async def handle_EHLO(
         self, server: CaptureSMTP, session: SmtpSession, envelope: SmtpEnvelope, hostname: str, responses: list[str]
@@ -144,6 +156,8 @@ class CaptureSMTP(SMTP):
         self._greeted = False
         self._line_buffer = b""
         self._esmtp_codes = False
+        self._refusal: str | None = None  # replaces the greeting when the connection limit is reached
+        self._idle: IdleTimer | None = None
 
     # -- connection lifecycle ---------------------------------------------------------------------------------
 
@@ -154,7 +168,13 @@ class CaptureSMTP(SMTP):
             self.peer = f"{peername[0]}:{peername[1]}" if isinstance(peername, tuple) else str(peername or "")
             self.record.peer = self.peer
             self.record.tls = self.implicit_tls
-            self.live.add(self)
+            limit = self.capture.max_connections
+            if limit and len(self.live) >= limit:
+                self._refusal = replies.TOO_MANY_CONNECTIONS
+            else:
+                self.live.add(self)
+            if self.capture.idle_timeout:
+                self._idle = IdleTimer(asyncio.get_running_loop(), self.capture.idle_timeout, self._close_idle)
         else:
             self.record.tls = True
         super().connection_made(transport)
@@ -162,11 +182,15 @@ class CaptureSMTP(SMTP):
     def connection_lost(self, error: Exception | None) -> None:
         """Close the transcript; a transaction cut off mid-DATA stores nothing."""
         self.live.discard(self)
+        if self._idle is not None:
+            self._idle.cancel()
         self.record.close()
         super().connection_lost(error)
 
     def data_received(self, data: bytes) -> None:
         """Feed aiosmtpd, and copy command lines (never message content) into the transcript."""
+        if self._idle is not None:
+            self._idle.touch()
         if not self.record.in_data:
             self._note_lines(data)
         super().data_received(data)
@@ -187,12 +211,21 @@ class CaptureSMTP(SMTP):
         return self.record.tls
 
     def shutdown(self) -> None:
-        """Tell the client the service is going away and close the connection (used on server stop)."""
+        """Tell the client the service is going away and close the connection (used on server stop).
+
+        A transaction in the middle of DATA is aborted: the client never gets a 250, so nothing half-received is
+        stored, and the 421 is not written into the middle of its upload."""
+        self._close_with(None if self.record.in_data else replies.SHUTTING_DOWN)
+
+    def _close_idle(self) -> None:
+        self._close_with(replies.IDLE_TIMEOUT)
+
+    def _close_with(self, reply: str | None) -> None:
         transport = self.transport
         if transport is not None and not transport.is_closing():
-            if not self.record.in_data:
-                self.record.server_reply(replies.SHUTTING_DOWN)
-                transport.write(replies.SHUTTING_DOWN.encode() + b"\r\n")  # type: ignore[attr-defined]
+            if reply is not None:
+                self.record.server_reply(reply)
+                transport.write(reply.encode() + b"\r\n")  # type: ignore[attr-defined]
             transport.close()
 
     # -- replies ----------------------------------------------------------------------------------------------
@@ -207,7 +240,7 @@ class CaptureSMTP(SMTP):
         close = False
         if not self._greeted:
             self._greeted = True
-            fault_reply = await self.run_faults("connect")
+            fault_reply = self._refusal or await self.run_faults("connect")
             if fault_reply:
                 text, close = fault_reply, True
         if self._esmtp_codes:
