@@ -250,12 +250,6 @@ class Rule:
         seed = self.seed if self.seed is not None else engine_seed
         self._random = random.Random(None if seed is None else f"{seed}|{self.to_text(with_id=False)}")
 
-    def reset_state(self) -> None:
-        """Forget counters, greylist pairs and rate windows (the rule behaves as if just added)."""
-        self.matched = self.fired = 0
-        self._seen.clear()
-        self._recent.clear()
-
     @property
     def remaining(self) -> int | None:
         """Firings (or sequence entries) left, None when unbounded."""
@@ -343,17 +337,17 @@ _KIND_DEFAULTS: dict[str, tuple[int, str, Callable[[Rule], str]]] = {
 
 
 def _reply_defaults(rule: Rule) -> tuple[int, str, str]:
-    """The code, enhanced status and text a reply of this rule gets when left blank (a sequence: none; each
-    entry gets the defaults of its own code)."""
+    """The code, enhanced status and text a reply of this rule gets when left blank. A stateful kind keeps its own
+    text whatever the code; a sequence has none (each entry gets the defaults of its own code)."""
     if rule.kind == "sequence":
         return 0, "", ""
     defaults = _KIND_DEFAULTS.get(rule.kind)
     code = rule.action.code or (defaults[0] if defaults else 0)
-    if defaults is not None and code == defaults[0]:
-        return code, defaults[1], defaults[2](rule)
-    if isinstance(code, int) and not isinstance(code, bool) and 400 <= code <= 599:
-        return code, default_enhanced(code), default_text(code)
-    return code, "", ""
+    if not isinstance(code, int) or isinstance(code, bool) or not 400 <= code <= 599:
+        return code, "", ""  # validation reports the code
+    if defaults is not None:
+        return code, defaults[1] if code == defaults[0] else default_enhanced(code), defaults[2](rule)
+    return code, default_enhanced(code), default_text(code)
 
 
 def _num(value: float) -> str:

@@ -169,11 +169,6 @@ class FaultEngine:
         with self._lock:
             return list(self._rules)
 
-    def get(self, rule_id: str) -> Rule | None:
-        """A rule by id, or None."""
-        with self._lock:
-            return next((r for r in self._rules if r.id == rule_id), None)
-
     def _announce(self) -> None:
         self.bus.publish(Event("faults", self.rules()))
 

@@ -178,3 +178,10 @@ def test_chaos_strings_parse_like_mailpit() -> None:
                          ("Sender:451:200", "probability must be between 0 and 100")]:
         with pytest.raises(FaultError, match=problem):
             parse_chaos(bad)
+
+
+def test_a_stateful_kind_keeps_its_text_with_another_code() -> None:
+    faults = Faults(FaultEngine())
+    limit = faults.rate_limit(2, code=451)
+    assert limit.action.line == "451 4.7.1 Rate limit exceeded: more than 2 per second, slow down"
+    assert parse_rule("rcpt:greylist=5:450").action.line == "450 4.0.0 Greylisted, please try again in 5 seconds"
