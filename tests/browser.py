@@ -9,6 +9,7 @@ Without Chromium the UI tests skip, except under CI (``CI=true``), where a missi
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import struct
 import zlib
@@ -24,6 +25,7 @@ from mailtrap_lite import MailServer
 playwright_api = pytest.importorskip("playwright.sync_api")
 Browser = playwright_api.Browser
 Page = playwright_api.Page
+Request = playwright_api.Request
 expect = playwright_api.expect
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
@@ -61,8 +63,13 @@ class UI:
 
     server: MailServer
     page: Page
-    requests: list[str] = field(default_factory=list)
+    requests: list[Request] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
+
+    def requests_sent(self) -> list[str]:
+        """URLs the page or its frames tried to fetch, except those Content-Security-Policy stopped before they
+        left the browser (a request still in flight counts as sent)."""
+        return [request.url for request in self.requests if request.failure != "csp"]
 
     @property
     def url(self) -> str:
@@ -83,9 +90,10 @@ class UI:
         expect(self.page.locator("#message-subject")).to_have_text(subject)
 
     def tab(self, name: str) -> None:
-        """Switch the message pane to the named tab."""
-        self.page.get_by_role("tab", name=name).click()
-        expect(self.page.get_by_role("tab", name=name)).to_have_attribute("aria-selected", "true")
+        """Switch the message pane to the named tab (its name may carry a count, as in "Attachments 2")."""
+        tab = self.page.get_by_role("tab", name=re.compile(rf"^{re.escape(name)}( \d+)?$"))
+        tab.click()
+        expect(tab).to_have_attribute("aria-selected", "true")
 
     def screenshot(self, name: str) -> Path:
         """Save a PNG of the page under test-artifacts/screenshots/."""
@@ -102,7 +110,7 @@ def open_ui(browser: Browser, server: MailServer, viewport: dict[str, int] | Non
     page = context.new_page()
     page.set_default_timeout(20_000)
     ui = UI(server, page)
-    page.on("request", lambda request: ui.requests.append(request.url))
+    page.on("request", lambda request: ui.requests.append(request))
     page.on("console", lambda message: message.type == "error" and ui.console_errors.append(message.text))
     page.on("pageerror", lambda error: ui.console_errors.append(str(error)))
     page.goto(ui.url)
@@ -149,6 +157,7 @@ def invoice_mail(subject: str = "Invoice #42 is ready") -> EmailMessage:
         subtype="html",
     )
     html_part = message.get_payload()[1]
-    html_part.add_related(png(), maintype="image", subtype="png", cid="<logo@acme>", filename="logo.png")
+    html_part.add_related(png(), maintype="image", subtype="png", cid="<logo@acme>", filename="logo.png",
+                          disposition="inline")
     message.add_attachment(INVOICE_PDF, maintype="application", subtype="pdf", filename="invoice-42.pdf")
     return message

@@ -23,6 +23,7 @@ export class MessageList {
     this.openId = null;
     this.reloadTimer = 0;
     this.loading = null;
+    this.changes = 0; // live changes seen; a page fetched before one of them is stale
     this.node = byId("message-list");
     this.status = byId("list-status");
     this.pageInfo = byId("page-info");
@@ -55,6 +56,7 @@ export class MessageList {
     clearTimeout(this.reloadTimer);
     const wanted = { query: this.query, start: this.start, limit: PAGE_SIZE };
     const loading = api.listMessages(wanted);
+    const changesBefore = this.changes;
     this.loading = loading;
     let page;
     try {
@@ -67,6 +69,8 @@ export class MessageList {
       return;
     }
     if (this.loading !== loading) return; // a newer request superseded this one
+    // Live events that arrived while this page was on its way may be missing from it: fetch once more.
+    if (this.changes !== changesBefore) this.scheduleReload();
     this.messages = page.messages || [];
     this.matches = page.messages_count ?? page.total ?? this.messages.length;
     this.unread = page.unread ?? this.unread;
@@ -90,6 +94,7 @@ export class MessageList {
 
   /** A message arrived: shown at once on the first unfiltered page, otherwise the page is refetched. */
   added(summary) {
+    this.changes += 1;
     if (!summary.Read) this.unread += 1;
     if (this.start !== 0 || this.query) {
       this.scheduleReload();
@@ -106,6 +111,7 @@ export class MessageList {
 
   /** Read state or tags of a message changed. */
   updated(change) {
+    this.changes += 1;
     const message = this.messages.find((m) => m.ID === change.ID);
     if ("Read" in change && message && message.Read !== change.Read) {
       this.unread += change.Read ? -1 : 1;
@@ -122,6 +128,7 @@ export class MessageList {
 
   /** A message was deleted: its row goes at once, then the page is refilled. */
   removed(messageId) {
+    this.changes += 1;
     const index = this.messages.findIndex((m) => m.ID === messageId);
     if (index >= 0) {
       if (!this.messages[index].Read) this.unread = Math.max(0, this.unread - 1);
@@ -137,6 +144,7 @@ export class MessageList {
 
   /** Everything was deleted. */
   cleared() {
+    this.changes += 1;
     this.messages = [];
     this.matches = 0;
     this.unread = 0;

@@ -246,8 +246,13 @@ function renderHtml(viewer, panel) {
       onclick: () => viewer.setWidth(width.key),
     }, width.label)));
   const remote = viewer.remoteImages
-    ? h("span", { class: "hint", text: "Remote images allowed for this message." })
-    : h("button", { type: "button", class: "button", onclick: () => viewer.allowRemoteImages() }, "Load remote images");
+    ? h("span", { class: "hint", text: "Remote content allowed for this message." })
+    : h("button", {
+      type: "button",
+      class: "button",
+      title: "Remote images, styles and fonts are blocked so that opening a mail does not tell its sender",
+      onclick: () => viewer.allowRemoteImages(),
+    }, "Load remote content");
   const frame = h("iframe", {
     sandbox: "",
     referrerpolicy: "no-referrer",
