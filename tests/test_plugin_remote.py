@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -66,17 +65,25 @@ def test_the_behaviour_tests_pass_in_remote_mode(cli_server: RunningCli) -> None
     assert re.search(r"\d+ passed", result.stdout)
 
 
-def test_the_url_can_come_from_the_environment(cli_server: RunningCli) -> None:
-    env = {**os.environ, "MAILTRAP_LITE_URL": cli_server.http_url, "MAILTRAP_LITE_SMTP_ADDRESS": cli_server.smtp}
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "test_plugin_criteria.py"],
-        cwd=TESTS,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+def test_the_url_can_come_from_the_environment(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, cli_server: RunningCli
+) -> None:
+    monkeypatch.setenv("MAILTRAP_LITE_URL", cli_server.http_url)
+    monkeypatch.setenv("MAILTRAP_LITE_SMTP_ADDRESS", cli_server.smtp)
+    pytester.makepyfile(
+        f"""
+        import smtplib
+
+        def test_talks_to_the_cli_server(mailtrap):
+            assert mailtrap.http_url == "{cli_server.http_url}"
+            assert f"{{mailtrap.host}}:{{mailtrap.port}}" == "{cli_server.smtp}"
+            with smtplib.SMTP(mailtrap.host, mailtrap.port, timeout=10) as smtp:
+                smtp.sendmail("a@example.com", ["b@example.com"], "Subject: via env\\r\\n\\r\\nhi")
+            assert mailtrap.wait_for(subject="via env").envelope.recipients == ("b@example.com",)
+        """
     )
-    assert result.returncode == 0, result.stdout[-4000:]
+    result = pytester.runpytest_inprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=1)
 
 
 WORKERS_SHARING_ONE_SERVER = '''
