@@ -19,6 +19,8 @@ from mailtrap_lite.message import Message
 api_message = Blueprint("api_message", __name__)
 
 _CID_RE = re.compile(r"""(["'(=]\s*)cid:([^"')\s>]+)""", re.IGNORECASE)
+_PATH_SEPARATORS = re.compile(r"[\\/]")
+_NOT_PLAIN_ASCII = re.compile(r"[^A-Za-z0-9 ._()\-+,=@\[\]{}!#$&'~^`]")
 
 # Captured HTML is hostile: no scripts, no plugins, no forms, a unique origin (sandbox), framed only by our UI.
 _VIEW_POLICY = (
@@ -66,8 +68,21 @@ def message_part(message_id: str, part_id: str) -> Response:
         raise not_found()
     response = Response(part.content, mimetype=part.content_type)
     disposition = "attachment" if wants_download() else "inline"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{quote(part.filename or part.part_id)}"'
+    response.headers["Content-Disposition"] = download_disposition(disposition, part.filename or part.part_id)
     return response
+
+
+def download_disposition(kind: str, filename: str) -> str:
+    """A ``Content-Disposition`` that a hostile file name cannot abuse: only its last path segment, control
+    characters dropped, a plain-ASCII ``filename`` and, when that had to change the name, the exact name in
+    RFC 6266 ``filename*``."""
+    name = "".join(ch for ch in _PATH_SEPARATORS.split(filename)[-1] if ch.isprintable()).strip()
+    if name.strip(".") == "":
+        name = "attachment"
+    fallback = _NOT_PLAIN_ASCII.sub("_", name)
+    if fallback == name:
+        return f'{kind}; filename="{name}"'
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _inline_html(found: Message) -> str:
