@@ -118,7 +118,7 @@ def mailtrap(
     unknown = sorted(set(options) - _MARKER_OPTIONS)
     if unknown:
         raise pytest.UsageError(f"unknown mailtrap marker option(s): {', '.join(unknown)}")
-    timeout = float(options.get("timeout") or request.config.getini("mailtrap_timeout"))
+    timeout = float(options.get("timeout") or _ini_number(request.config, "mailtrap_timeout", float))
     if options.get("fresh_server"):
         with MailServer(**{**mailtrap_config, "smtp_port": 0}) as fresh:
             yield from _view(request, fresh, timeout, options.get("faults", ()))
@@ -142,8 +142,16 @@ def _view(
         mailbox.close()
 
 
+def _ini_number(config: pytest.Config, name: str, kind: type[int] | type[float]) -> Any:
+    value = config.getini(name)
+    try:
+        return kind(value)
+    except ValueError:
+        raise pytest.UsageError(f"ini option {name}: {value!r} is not a number") from None
+
+
 def _smtp_port(config: pytest.Config) -> int:
-    port = int(config.getini("mailtrap_smtp_port") or 0)
+    port: int = _ini_number(config, "mailtrap_smtp_port", int)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if port and worker.startswith("gw"):
         port += int(worker[2:])

@@ -90,3 +90,11 @@ def test_ini_mailtrap_smtp_port_fixes_the_port(pytester: pytest.Pytester) -> Non
     pytester.makepyfile(test_port=FIXED_PORT_TEST.format(port=port))
     result = pytester.runpytest_inprocess("-p", "no:randomly")
     result.assert_outcomes(passed=1)
+
+
+def test_a_malformed_ini_option_is_a_clear_error(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nmailtrap_timeout = soon\n")
+    pytester.makepyfile("def test_uses_the_fixture(mailtrap):\n    pass\n")
+    result = pytester.runpytest_inprocess("-p", "no:randomly")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*ini option mailtrap_timeout: 'soon' is not a number*"])
