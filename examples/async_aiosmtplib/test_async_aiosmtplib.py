@@ -9,7 +9,7 @@ import asyncio
 
 from alert_service import AlertMailer
 
-from mailtrap_lite.mailbox import Mailbox
+from mailtrap_lite import Mailbox
 
 
 def test_an_alert_arrives_while_the_service_keeps_running(mailtrap: Mailbox) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mailtrap_lite.mailbox import Mailbox
+from mailtrap_lite import Mailbox
 
 WORKER = Path(__file__).with_name("notify_worker.py")
 

@@ -13,7 +13,7 @@ from typing import Any
 import django
 import pytest
 
-from mailtrap_lite.mailbox import Mailbox
+from mailtrap_lite import Mailbox
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "resetsite.settings")
 django.setup()

@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 from signup_app import create_app
 
-from mailtrap_lite.mailbox import Mailbox
+from mailtrap_lite import Mailbox
 
 
 @pytest.fixture

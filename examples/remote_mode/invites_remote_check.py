@@ -15,7 +15,7 @@ import os
 import urllib.error
 import urllib.request
 
-from mailtrap_lite.mailbox import Mailbox
+from mailtrap_lite import Mailbox
 
 APP = os.environ.get("INVITE_APP_URL", "http://127.0.0.1:8000")
 

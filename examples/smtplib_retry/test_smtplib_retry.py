@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from send_report import Backoff, DeliveryFailed, build_report, send_report
 
-from mailtrap_lite.mailbox import Mailbox
+from mailtrap_lite import Mailbox
 
 SCRIPT = Path(__file__).with_name("send_report.py")
 QUICK = Backoff(attempts=4, first_delay=0.1, factor=2.0)
