@@ -24,6 +24,11 @@ export class FaultsPanel {
     this.load();
   }
 
+  /** After an SMTP session the counters may have moved: refresh them while the panel is open. */
+  sessionEnded() {
+    if (this.dialog.open) this.load();
+  }
+
   /** Fetch the rules (also called when a `faults` event says they changed). */
   async load() {
     try {
@@ -60,20 +65,23 @@ export class FaultsPanel {
 
   showActionFields() {
     const action = byId("fault-action").value;
-    for (const label of this.form.querySelectorAll("[data-for-action]")) {
-      label.hidden = label.dataset.forAction !== action;
+    for (const field of this.form.querySelectorAll("[data-for-action]")) {
+      field.hidden = field.dataset.forAction !== action;
     }
   }
 
   async add(event) {
     event.preventDefault();
     this.error.textContent = "";
+    const form = new FormData(this.form);
+    const text = String(form.get("rule") || "").trim();
     try {
-      await api.addFault(ruleFromForm(new FormData(this.form)));
+      await api.addFault(text ? { rule: text } : ruleFromForm(form));
     } catch (error) {
       this.error.textContent = error.message;
       return;
     }
+    byId("fault-rule-text").value = "";
     toast("Fault rule added");
     this.load();
   }
@@ -104,12 +112,11 @@ export function ruleFromForm(form) {
   return rule;
 }
 
-/** One line saying what a rule does. */
+/** One line saying what a rule does: its CLI form (what `--fault` would take), else a summary of its fields. */
 function describe(rule) {
-  if (rule.description) return rule.description;
-  const what = { reply: rule.text || String(rule.code || ""), delay: `delay ${rule.seconds}s` }[rule.action] || rule.action;
-  const match = [rule.sender && `from ${rule.sender}`, rule.recipient && `to ${rule.recipient}`].filter(Boolean).join(" ");
-  return `${rule.stage}${match ? ` (${match})` : ""}: ${what}`;
+  if (rule.rule) return rule.rule;
+  const what = { reply: `${rule.code} ${rule.text || ""}`, delay: `delay ${rule.seconds}s` }[rule.action] || rule.action;
+  return `${rule.stage}: ${what}`.trim();
 }
 
 /** How often the rule fires and how often it has. */

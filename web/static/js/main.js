@@ -160,6 +160,7 @@ function wireEvents() {
     },
     stats: (data) => list.stats(data),
     faults: () => faults.load(),
+    session: () => faults.sessionEnded(),
   }, {
     // After a (re)connect, reload: events missed while disconnected are not replayed.
     onOpen: () => list.load(),
