@@ -6,6 +6,7 @@ Every configuration mistake ends in one line on stderr that names the flag, and 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import os
 import signal
@@ -195,6 +196,16 @@ def _log_new_mail(event: Event) -> None:
         )
 
 
+def _is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (``0.0.0.0`` and ``::`` mean every address)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: assume others can resolve it too
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the server until SIGINT or SIGTERM. Returns the process exit status."""
     from mailtrap_lite.server import MailServer
@@ -218,6 +229,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: SMTPS on {config.smtps_host}:{server.smtps_port}", flush=True)
     if server.http_url:
         print(f"{PROG}: web UI and API on {server.http_url}", flush=True)
+        if config.ui_auth is None and not _is_loopback(config.http_host):
+            logging.getLogger(PROG).warning(
+                "the web UI and API listen on %s without --ui-auth: anyone who can reach it can read and delete "
+                "the captured mail", config.http_host,
+            )
     try:
         stop.wait()
     finally:
