@@ -206,11 +206,6 @@ class RemoteSource:
         facts = SmtpFacts(smtp["Peer"], smtp["Helo"], smtp["TLS"], smtp["Username"], smtp["SessionID"])
         return Message(message_id, raw, envelope, facts, created)
 
-    def _message(self, message_id: str) -> Message | None:
-        self._sync_messages()
-        with self._lock:
-            return next((m for m in self._log if m.id == message_id), None)
-
     # -- live arrivals (asyncio waits) ------------------------------------------------------------------------
 
     def on_new_message(self, callback: Callable[[], None]) -> Callable[[], None]:
@@ -253,8 +248,10 @@ class RemoteSource:
     def attempts_since(self, seq: int) -> list[SmtpAttempt]:
         """Attempts after local number ``seq``, each linked to its message when one was stored."""
         self._sync_attempts()
+        self._sync_messages()
         with self._lock:
             fresh = self._attempts[seq:]
+            stored = {message.id: message for message in self._log}
         return [
             SmtpAttempt(
                 sender=a["Sender"],
@@ -263,7 +260,7 @@ class RemoteSource:
                 reply_code=a["ReplyCode"],
                 reply_text=a["ReplyText"],
                 fault=a["Fault"],
-                message=self._message(a["MessageID"]) if a["MessageID"] else None,
+                message=stored.get(a["MessageID"]) if a["MessageID"] else None,
             )
             for a in fresh
         ]
