@@ -1,0 +1,81 @@
+"""The UI works from the keyboard: j/k move through the list, Enter opens, Esc goes back, Delete deletes,
+/ jumps to the search box, and arrow keys move between the message tabs."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from browser import UI, browser_fixture, expect, ui_fixture  # noqa: F401  (fixtures)
+from mailtools import make_message, send
+
+pytestmark = pytest.mark.browser
+
+CURRENT = re.compile(r"\bcurrent\b")
+
+
+@pytest.fixture
+def three(ui: UI) -> UI:
+    """The UI listing three messages: third, second, first (newest first)."""
+    for subject in ("first", "second", "third"):
+        send(ui.server, make_message(subject=subject))
+    expect(ui.page.locator("#message-list .row-subject")).to_have_text(["third", "second", "first"])
+    return ui
+
+
+def test_j_and_k_move_the_cursor_and_enter_opens(three: UI) -> None:
+    keyboard = three.page.keyboard
+    keyboard.press("j")
+    expect(three.row("third")).to_have_class(CURRENT)
+    keyboard.press("j")
+    expect(three.row("second")).to_have_class(CURRENT)
+    expect(three.row("third")).not_to_have_class(CURRENT)
+    expect(three.row("second").locator(".row-open")).to_be_focused()
+    keyboard.press("j")
+    keyboard.press("k")
+    expect(three.row("second")).to_have_class(CURRENT)
+
+    keyboard.press("Enter")
+    expect(three.page.locator("#message-subject")).to_have_text("second")
+    assert three.page.url.endswith(f"#/message/{three.message_id('second')}")
+
+
+def test_escape_closes_the_message_and_returns_to_the_list(three: UI) -> None:
+    three.open_message("first")
+    three.page.locator("#tab-panel").focus()
+    three.page.keyboard.press("Escape")
+    expect(three.page.locator("#message-view")).to_be_hidden()
+    expect(three.row("first").locator(".row-open")).to_be_focused()
+
+
+def test_delete_removes_the_message_under_the_cursor(three: UI) -> None:
+    three.page.keyboard.press("j")
+    three.page.keyboard.press("j")
+    three.page.keyboard.press("Delete")
+    expect(three.page.locator("#message-list .row-subject")).to_have_text(["third", "first"])
+    assert three.server.store.get(three.message_id("third")) is not None
+    assert len(three.server.store) == 2
+
+
+def test_slash_focuses_search_and_escape_leaves_it(three: UI) -> None:
+    three.page.keyboard.press("/")
+    search = three.page.get_by_role("searchbox", name="Search messages")
+    expect(search).to_be_focused()
+    three.page.keyboard.type("subject:second")
+    expect(three.page.locator("#message-list .row-subject")).to_have_text(["second"])
+    three.page.keyboard.press("Escape")
+    expect(search).not_to_be_focused()
+    expect(three.row("second").locator(".row-open")).to_be_focused()
+    three.page.keyboard.press("Enter")
+    expect(three.page.locator("#message-subject")).to_have_text("second")
+
+
+def test_arrow_keys_move_between_tabs(three: UI) -> None:
+    three.open_message("third")
+    text_tab = three.page.get_by_role("tab", name="Text", exact=True)
+    text_tab.focus()
+    three.page.keyboard.press("ArrowRight")
+    source_tab = three.page.get_by_role("tab", name="HTML source")
+    expect(source_tab).to_be_focused()
+    expect(source_tab).to_have_attribute("aria-selected", "true")
+    expect(three.page.locator("#tab-panel")).to_contain_text("This message has no HTML part.")
