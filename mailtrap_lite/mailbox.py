@@ -321,7 +321,7 @@ class Mailbox:
         try:
             while True:
                 arrived.clear()
-                found = self._matching(wanted, self.messages)
+                found = await asyncio.to_thread(lambda: self._matching(wanted, self.messages))  # may be HTTP
                 remaining = deadline - loop.time()
                 if len(found) >= count or remaining <= 0:
                     break
