@@ -26,13 +26,15 @@ def send(mailtrap: Mailbox, backoff: Backoff = QUICK, timeout: float = 10.0) -> 
 
 def test_temporary_failures_are_retried_with_growing_pauses(mailtrap: Mailbox) -> None:
     rule = mailtrap.faults.fail_next(2, code=451)
-    tries, pauses = send(mailtrap)
-    assert tries == 3
-    assert pauses == [0.1, 0.2]
+    pauses: list[float] = []
+    report = build_report("ops@example.com", "All systems nominal.")
+    tries = send_report(report, mailtrap.host, mailtrap.port, Backoff(first_delay=0.1), sleep=pauses.append)
+
+    assert (tries, pauses) == (3, [0.1, 0.2])
     assert [a.reply_code for a in mailtrap.attempts] == [451, 451, 250]
     assert [a.fault for a in mailtrap.attempts] == [rule.id, rule.id, None]
-    report = mailtrap.assert_sent(count=1, to="ops@example.com", subject="Daily report")[0]
-    assert "All systems nominal." in report.text
+    delivered = mailtrap.assert_sent(count=1, to="ops@example.com", subject="Daily report")[0]
+    assert "All systems nominal." in delivered.text
 
 
 def test_any_4xx_reply_counts_as_temporary(mailtrap: Mailbox) -> None:
