@@ -110,7 +110,12 @@ def test_a_job_that_keeps_failing_is_given_up_after_the_last_attempt(
     log, dead = worker.finish()
 
     assert [(a.reply_code, a.accepted) for a in mailtrap.attempts] == [(None, False)] * 3
-    assert log[-1] == "failed n1: connection failed (SMTPServerDisconnected), attempt 3 was the last"
+    dropped = "connection failed (SMTPServerDisconnected)"
+    assert log == [  # the pause doubles each time
+        f"retrying n1 in 0.05s: {dropped}",
+        f"retrying n1 in 0.1s: {dropped}",
+        f"failed n1: {dropped}, attempt 3 was the last",
+    ]
     assert len(dead) == 1
     mailtrap.assert_not_sent()
 
