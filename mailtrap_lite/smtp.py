@@ -106,6 +106,8 @@ class CaptureHandler:
         status = await server.run_faults("data_end")
         if status:
             return status
+        if server.closing:  # the server is stopping: the 250 could not reach the client, so keep nothing
+            return replies.SHUTTING_DOWN
         facts = SmtpFacts(
             peer=server.peer,
             helo=session.host_name or "",
@@ -204,6 +206,11 @@ class CaptureSMTP(SMTP):
             if self.record.in_data:
                 self._line_buffer = b""
                 break
+
+    @property
+    def closing(self) -> bool:
+        """True once the connection is being closed (by the client, the idle timer or the server stopping)."""
+        return self.transport is None or self.transport.is_closing()
 
     @property
     def uses_tls(self) -> bool:
