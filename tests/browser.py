@@ -77,8 +77,9 @@ class UI:
         return f"{self.server.http_url}/"
 
     def row(self, subject: str) -> playwright_api.Locator:
-        """The list row showing this subject."""
-        return self.page.locator("#message-list li").filter(has_text=subject)
+        """The list row whose subject is exactly this."""
+        exact = self.page.locator(".row-subject").filter(has_text=re.compile(f"^{re.escape(subject)}$"))
+        return self.page.locator("#message-list li").filter(has=exact)
 
     def message_id(self, subject: str) -> str:
         """The id of the stored message with this subject (read from the server, not the page)."""

@@ -135,9 +135,10 @@ export class MessageViewer {
   }
 
   async toggleRead() {
+    const wanted = !this.read;
     try {
-      await api.setRead([this.message.ID], !this.read);
-      this.read = !this.read;
+      await api.setRead([this.message.ID], wanted);
+      this.read = wanted; // the live `update` event may already have said so
       this.renderReadButton();
     } catch (error) {
       toast(`Marking failed: ${error.message}`, "error");
