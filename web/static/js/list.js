@@ -246,11 +246,10 @@ export class MessageList {
     const when = message.Created || "";
     const badges = [];
     if (message.Attachments > 0) {
-      badges.push(h("span", {
-        class: "badge attachment-badge",
-        title: `${message.Attachments} attachment(s)`,
-        text: `\u{1F4CE} ${message.Attachments}`,
-      }));
+      const label = message.Attachments === 1 ? "1 attachment" : `${message.Attachments} attachments`;
+      badges.push(h("span", { class: "badge attachment-badge", title: label },
+        h("span", { class: "visually-hidden", text: label }),
+        h("span", { "aria-hidden": "true", text: String(message.Attachments) })));
     }
     for (const tag of message.Tags || []) badges.push(h("span", { class: "badge tag-badge", text: tag }));
     const checkbox = h("input", {

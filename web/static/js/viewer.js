@@ -315,12 +315,19 @@ function renderAttachments(viewer, panel) {
     const name = part.FileName || part.ContentID || `part ${part.PartID}`;
     const preview = part.ContentType.startsWith("image/")
       ? h("img", { src: url, alt: `Preview of ${name}`, class: "attachment-preview", loading: "lazy" })
-      : h("span", { class: "attachment-icon", "aria-hidden": "true", text: "\u{1F4C4}" });
+      : h("span", { class: "attachment-icon", "aria-hidden": "true", text: fileKind(name, part.ContentType) });
     return h("li", { class: "attachment" }, preview,
       h("span", { class: "attachment-name", text: name }),
       h("span", { class: "hint", text: `${part.ContentType} \u00b7 ${byteSize(part.Size)}${inline ? " \u00b7 inline" : ""}` }),
       h("a", { class: "button", href: url, download: name, "aria-label": `Download ${name}` }, "Download"));
   })));
+}
+
+/** A short label for a file without a preview: its extension ("PDF"), else its media type's subtype. */
+function fileKind(name, contentType) {
+  const extension = /\.([a-z0-9]{1,5})$/i.exec(name);
+  const kind = extension ? extension[1] : contentType.split("/")[1] || "file";
+  return kind.slice(0, 5).toUpperCase();
 }
 
 async function renderLinks(viewer, panel, stillWanted) {
