@@ -136,5 +136,20 @@ def test_a_client_that_stops_reading_holds_up_neither_smtp_nor_other_clients(ser
         lazy.close()
 
 
+def test_a_bulk_change_arrives_as_one_prune_instead_of_a_flood(server: MailServer) -> None:
+    for number in range(300):
+        server.store.add(f"Subject: bulk {number}\r\n\r\nbody\r\n".encode(), Envelope("a@example.com", ("b@x",)))
+    ws = _connect(server)
+    try:
+        Api(server.http_url or "").request("DELETE", "/api/v1/search?query=subject%3Abulk")
+        deletes = 0
+        while (frame := _next(ws, "delete", "prune"))["Type"] == "delete":
+            deletes += 1
+        assert frame == {"Type": "prune", "Data": None}
+        assert deletes < 300
+    finally:
+        ws.close()
+
+
 def test_plain_http_to_the_websocket_path_is_a_400(server: MailServer) -> None:
     assert Api(server.http_url or "").get("/api/events").status == 400

@@ -34,6 +34,9 @@ BACKLOG = 256  # as Mailpit: a client this far behind is dropped (it reconnects 
 STATS_INTERVAL = 0.25
 _IDLE_CHECK = 1.0  # how often idle loops notice that the server stopped
 _STORE_CHANGES = {"new", "update", "delete", "truncate", "prune"}
+_BULK_TYPES = {"update", "delete"}
+PRUNE_THRESHOLD = 200  # as Mailpit: more changes than this at once become a single "prune"
+_DRAIN_LIMIT = 10_000
 
 events = Blueprint("events", __name__)
 sock = Sock()
@@ -99,10 +102,15 @@ class EventHub:
         while self.server.running:
             wait = _IDLE_CHECK if stats_due is None else max(0.0, stats_due - time.monotonic())
             try:
-                event: Event | None = self._inbox.get(timeout=wait)
+                pending = [self._inbox.get(timeout=wait)]
             except queue.Empty:
-                event = None
-            if event is not None:
+                pending = []
+            while pending and len(pending) < _DRAIN_LIMIT:  # take what else is already waiting
+                try:
+                    pending.append(self._inbox.get_nowait())
+                except queue.Empty:
+                    break
+            for event in coalesce(pending):
                 frame = self._frame(event)
                 if frame is not None:
                     self._broadcast(frame)
@@ -141,6 +149,25 @@ class EventHub:
 
 
 _SKIP = object()
+
+
+def coalesce(events: list[Event]) -> list[Event]:
+    """Replace each run of more than ``PRUNE_THRESHOLD`` consecutive ``update``/``delete`` events by one ``prune``
+    (Mailpit's "reload your list"), so a bulk change does not flood or drop the clients."""
+    result: list[Event] = []
+    run: list[Event] = []
+    for event in [*events, None]:
+        if event is not None and event.type in _BULK_TYPES:
+            run.append(event)
+            continue
+        if len(run) > PRUNE_THRESHOLD:
+            result.append(Event("prune"))
+        else:
+            result.extend(run)
+        run = []
+        if event is not None:
+            result.append(event)
+    return result
 
 
 def hub() -> EventHub:
