@@ -82,11 +82,29 @@ def test_an_unknown_marker_option_is_a_clear_error(pytester: pytest.Pytester) ->
     result.stdout.fnmatch_lines(["*unknown mailtrap marker option(s): fresh*"])
 
 
-def test_ini_mailtrap_smtp_port_fixes_the_port(pytester: pytest.Pytester) -> None:
-    with socket.socket() as probe:  # ask the OS for a port that is free right now
+def free_port() -> int:
+    """A port the OS says is free right now."""
+    with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_ini_mailtrap_smtp_port_fixes_the_port(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # this suite may itself run under xdist
+    port = free_port()
     pytester.makeini(f"[pytest]\nmailtrap_smtp_port = {port}\n")
+    pytester.makepyfile(test_port=FIXED_PORT_TEST.format(port=port))
+    result = pytester.runpytest_inprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=1)
+
+
+def test_each_xdist_worker_adds_its_number_to_the_fixed_port(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_port()
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
+    pytester.makeini(f"[pytest]\nmailtrap_smtp_port = {port - 1}\n")
     pytester.makepyfile(test_port=FIXED_PORT_TEST.format(port=port))
     result = pytester.runpytest_inprocess("-p", "no:randomly")
     result.assert_outcomes(passed=1)
