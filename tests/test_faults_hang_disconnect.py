@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import threading
-import time
 
 import aiosmtplib
 import pytest
@@ -30,11 +29,9 @@ def in_background(server: MailServer, timeout: float) -> tuple[threading.Thread,
 def test_hang_makes_the_client_time_out_while_another_client_delivers_normally(server: MailServer) -> None:
     rule = server.faults.hang(stage="data_end")
     with finished_sessions(server) as closed:
-        hung, result = in_background(server, timeout=3)
+        hung, result = in_background(server, timeout=5)
         wait_until(lambda: rule.fired == 1, what="the hang to start")
-        started = time.monotonic()
         assert try_send(server.smtp_host, server.smtp_port, to="fast@example.com") == 250
-        assert time.monotonic() - started < 1
         assert hung.is_alive() and result == []  # still hanging while the other client was served
         hung.join(10)
         assert result == ["timeout"]
@@ -45,15 +42,13 @@ def test_hang_makes_the_client_time_out_while_another_client_delivers_normally(s
 
 
 def test_delay_holds_one_session_while_others_run_at_full_speed(server: MailServer) -> None:
-    rule = server.faults.delay(2, stage="data_end")
-    slow, result = in_background(server, timeout=10)
+    rule = server.faults.delay(5, stage="data_end")
+    slow, result = in_background(server, timeout=20)
     wait_until(lambda: rule.fired == 1, what="the delay to start")
-    started = time.monotonic()
     for _ in range(3):
         assert try_send(server.smtp_host, server.smtp_port, to="fast@example.com") == 250
-    assert time.monotonic() - started < 1
-    assert slow.is_alive()
-    slow.join(10)
+    assert slow.is_alive() and result == []  # the delayed session is still waiting; the others were served
+    slow.join(20)
     assert result == [250]
     assert len(server.store.snapshot()) == 4
 
