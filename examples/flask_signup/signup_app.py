@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.post("/signup")
     def signup() -> tuple[str, int]:
+        """Register an address and mail it the confirmation link; 503 (nothing registered) if sending fails."""
         address = request.form.get("email", "").strip().lower()
         if "@" not in address:
             return "email: expected an address like bob@example.com\n", 400
@@ -55,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.get("/confirm/<token>")
     def confirm(token: str) -> tuple[str, int]:
+        """Confirm the account the signed token names; 400 for a forged or damaged link."""
         try:
             address = tokens.loads(token)
         except BadSignature:
@@ -66,6 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.get("/account/<address>")
     def account(address: str) -> Response | tuple[str, int]:
+        """The account's state as JSON: ``{"email": ..., "confirmed": ...}``."""
         if address not in confirmed:
             return "No such account.\n", 404
         return jsonify(email=address, confirmed=confirmed[address])
