@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mailtrap_lite.message import Message
+from mailtrap_lite.message import Address, Message
 
 Tags = tuple[str, ...]
 TagLookup = Callable[[Message], Tags]
@@ -61,8 +61,8 @@ class _Field:
     many: bool = False  # the field holds several values; any one matching is enough
 
 
-def _addresses(values: Iterable[Any]) -> list[str]:
-    return [getattr(v, "address", v) for v in values]
+def _addresses(values: Iterable[Address]) -> list[str]:
+    return [value.address for value in values]
 
 
 FIELDS: Mapping[str, _Field] = {
@@ -87,6 +87,9 @@ class Criterion:
         self.expected = expected
 
     def __repr__(self) -> str:
+        if self.name == "header":
+            header_name, wanted = self.expected
+            return f"header {header_name}={_show(wanted)}"
         return f"{self.name}={_show(self.expected)}"
 
     def check(self, message: Message, tags: Tags) -> Mismatch | None:

@@ -76,3 +76,13 @@ def test_the_report_links_to_the_web_ui_when_the_server_runs_one() -> None:
         with pytest.raises(MailAssertionError) as failure:
             mailbox.assert_sent(subject="Goodbye")
     assert str(failure.value).endswith(f"Inspect them in full at {server.http_url}")
+
+
+def test_header_and_attachment_mismatches_read_naturally(mailtrap: Mailbox) -> None:
+    send_mail(mailtrap.host, mailtrap.port, build_message(headers={"X-Priority": "3"}))
+    with pytest.raises(MailAssertionError) as failure:
+        mailtrap.assert_sent(header=("X-Priority", "1"), has_attachment=True)
+    report = str(failure.value)
+    assert "matching header X-Priority='1', has_attachment=True, found 0." in report
+    assert "header X-Priority  expected '1', got ['3']" in report
+    assert "has_attachment     expected True, got 0 attachment(s)" in report
