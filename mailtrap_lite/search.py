@@ -176,24 +176,21 @@ def parse_size(value: str) -> int:
 def parse_date(value: str, zone: tzinfo | None = None) -> datetime:
     """A date or date-time: ISO 8601 (``2024-01-31``, ``2024-01-31T10:00:00+01:00``), US ``01/31/2024`` or a Unix
     timestamp. Dates without a zone are read in ``zone`` (the server's local zone when None)."""
-    text = value.strip()
-    parsed: datetime | None = None
+    try:
+        return _read_date(value.strip(), zone)
+    except (ValueError, OverflowError, OSError):
+        raise QueryError(f"cannot read date {value!r}; use e.g. 2024-01-31 or 2024-01-31T10:00:00") from None
+
+
+def _read_date(text: str, zone: tzinfo | None) -> datetime:
     us_date = _US_DATE_RE.match(text)
     if us_date:
         month, day, year = (int(part) for part in us_date.groups())
-        try:
-            parsed = datetime.combine(date(year, month, day), time())
-        except ValueError:
-            parsed = None
+        parsed = datetime.combine(date(year, month, day), time())
     elif text.isdigit() and len(text) >= 9:
         return datetime.fromtimestamp(int(text)).astimezone(zone)
     else:
-        try:
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-        except ValueError:
-            parsed = None
-    if parsed is None:
-        raise QueryError(f"cannot read date {value!r}; use e.g. 2024-01-31 or 2024-01-31T10:00:00")
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone) if zone is not None else parsed.astimezone()
     return parsed

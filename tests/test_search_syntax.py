@@ -156,6 +156,7 @@ def test_latest_with_a_query_is_the_newest_match(api: Api) -> None:
         ("has:feathers", "has:feathers is not a filter"),
         ("larger:huge", "cannot read size 'huge'"),
         ("after:someday", "cannot read date 'someday'"),
+        ("before:99999999999999999", "cannot read date"),  # a timestamp beyond the calendar
         ("subject:", "needs a value"),
         ("", "no search query"),
     ],
