@@ -53,11 +53,11 @@ def test_greylisting_lets_a_retry_after_the_window_through(mailtrap: Mailbox) ->
 
 def test_a_hanging_server_trips_the_client_timeout_and_the_retry_succeeds(mailtrap: Mailbox) -> None:
     rule = mailtrap.faults.hang(stage="data")
-    assert send_with_retries(mailtrap.host, mailtrap.port, timeout=0.5) == 2
+    assert send_with_retries(mailtrap.host, mailtrap.port, timeout=1) >= 2
     mailtrap.assert_sent(count=1)
-    first, second = mailtrap.attempts
-    assert (first.reply_code, first.fault, first.message) == (None, rule.id, None)
-    assert second.reply_code == 250
+    hung = [a for a in mailtrap.attempts if a.fault == rule.id]
+    assert [(a.reply_code, a.message) for a in hung] == [(None, None)]  # no reply ever came, nothing stored
+    assert mailtrap.attempts[-1].reply_code == 250
 
 
 def test_a_dropped_connection_mid_data_stores_nothing_and_the_retry_succeeds(mailtrap: Mailbox) -> None:
