@@ -6,6 +6,8 @@ import smtplib
 import time
 from email.message import EmailMessage
 
+from mailtools import make_message
+
 
 def build_message(
     to: str = "bob@example.com",
@@ -16,14 +18,11 @@ def build_message(
     attachment: tuple[str, bytes] | None = None,
     headers: dict[str, str] | None = None,
 ) -> EmailMessage:
-    """A small message; ``html`` adds an alternative part, ``attachment`` a (filename, bytes) file."""
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = subject
+    """The suite's small message, plus: ``html`` adds an alternative part, ``attachment`` a (filename, bytes) file,
+    ``headers`` more header fields."""
+    message = make_message(sender=sender, to=to, subject=subject, text=text)
     for name, value in (headers or {}).items():
         message[name] = value
-    message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
     if attachment is not None:
