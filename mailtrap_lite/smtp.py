@@ -158,6 +158,7 @@ class CaptureSMTP(SMTP):
         self._greeted = False
         self._line_buffer = b""
         self._esmtp_codes = False
+        self._continued: list[str] = []  # lines of a multi-line reply waiting for its last line
         self._refusal: str | None = None  # replaces the greeting when the connection limit is reached
         self._idle: IdleTimer | None = None
 
@@ -258,6 +259,12 @@ class CaptureSMTP(SMTP):
 
     async def _send(self, text: str) -> None:
         self.record.server_reply(text)
+        if text[3:4] == "-":  # a multi-line reply leaves in one write with its last line: one send, not one per line
+            self._continued.append(text)
+            return
+        if self._continued:
+            text = "\r\n".join([*self._continued, text])
+            self._continued.clear()
         await super().push(text)
 
     # -- fault stages that aiosmtpd has no handler hook for ---------------------------------------------------
