@@ -107,3 +107,10 @@ def test_paging_slices_newest_first(api: Api) -> None:
     assert ([m["Subject"] for m in page["messages"]], page["start"], page["count"], page["total"]) == (
         ["two"], 1, 1, 3)
     assert len(api.json("/api/v1/messages?limit=0")["messages"]) == 3
+
+
+def test_a_huge_body_is_refused_with_413(api: Api) -> None:
+    answer = api.request("PUT", "/api/v1/messages", raw=b'{"IDs": ["' + b"x" * 6_000_000 + b'"]}',
+                         headers={"Content-Type": "application/json"})
+    assert answer.status == 413
+    assert answer.headers["Content-Type"].startswith("text/plain")

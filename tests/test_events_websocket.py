@@ -92,6 +92,14 @@ def test_finished_smtp_sessions_arrive_even_when_rejected(server: MailServer, ev
     assert frame["Data"]["MessageIDs"] == []
 
 
+def test_changed_fault_rules_arrive_as_a_faults_frame(server: MailServer, events: websocket.WebSocket) -> None:
+    api = Api(server.http_url or "")
+    rule = api.request("POST", "/api/v1/faults", {"rule": "data:451:times=2"}).json()
+    assert _next(events, "faults")["Data"] == [{**rule, "fired": 0, "matched": 0}]
+    api.request("DELETE", "/api/v1/faults")
+    assert _next(events, "faults")["Data"] == []
+
+
 def test_stats_follow_changes(server: MailServer, events: websocket.WebSocket) -> None:
     send(server, make_message())
     assert _next(events, "stats")["Data"]["Total"] == 1

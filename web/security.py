@@ -58,6 +58,8 @@ def install_security(app: Flask, config: ServerConfig) -> None:
     def guard() -> Response | None:
         if request.path in OPEN_PATHS:
             return None
+        if request.method == "OPTIONS" and request.path.startswith("/api/v1/"):
+            return Response("", 200)  # a CORS preflight: browsers send it without credentials
         g.user = basic_auth_user(config.ui_auth) if config.ui_auth else ""
         if g.user is None:
             response = text_response("Unauthorized.\n", 401)
@@ -69,8 +71,6 @@ def install_security(app: Flask, config: ServerConfig) -> None:
             origin, config
         ):
             return text_response("Blocked due to CORS violation", 403)
-        if request.method == "OPTIONS" and request.path.startswith("/api/v1/"):
-            return Response("", 200)
         # base64 in JSON makes a message about a third larger than the mail it builds
         send_limit = config.max_message_size * 2 or None
         request.max_content_length = send_limit if request.path == "/api/v1/send" else JSON_BODY_LIMIT
