@@ -13,9 +13,9 @@ from http_api import Api
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mailtools import make_message, send
-from mailtrap_lite.web.openapi import document
 
 from mailtrap_lite import MailServer
+from mailtrap_lite.web.openapi import document
 
 OPERATIONS = sorted(
     (path, method, operation)

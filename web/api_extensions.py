@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, Response, jsonify, request
+
+from mailtrap_lite.html_text import html_to_text
 from mailtrap_lite.web.errors import ApiError, not_found
 from mailtrap_lite.web.inputs import float_param, int_param, query_param
 from mailtrap_lite.web.lookup import find_message, mail_server
 from mailtrap_lite.web.serialize import session, summary
-
-from mailtrap_lite.html_text import html_to_text
 
 api_extensions = Blueprint("api_extensions", __name__)
 

@@ -7,11 +7,11 @@ the UI and the pytest plugin's remote mode share); ``{"rule": "data:451:times=2"
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
+
+from mailtrap_lite.faults import FaultEngine, FaultError, rule_from_dict
 from mailtrap_lite.web.errors import ApiError, not_found, text_response
 from mailtrap_lite.web.inputs import json_body
 from mailtrap_lite.web.lookup import mail_server
-
-from mailtrap_lite.faults import FaultEngine, FaultError, rule_from_dict
 
 api_faults = Blueprint("api_faults", __name__)
 

@@ -10,11 +10,11 @@ import re
 from urllib.parse import quote
 
 from flask import Blueprint, Response, jsonify, request
+
+from mailtrap_lite.message import Message
 from mailtrap_lite.web.errors import not_found
 from mailtrap_lite.web.lookup import find_message, mail_server, wants_download
 from mailtrap_lite.web.serialize import headers, message_detail
-
-from mailtrap_lite.message import Message
 
 api_message = Blueprint("api_message", __name__)
 

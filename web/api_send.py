@@ -6,15 +6,15 @@ from __future__ import annotations
 from email.utils import getaddresses
 
 from flask import Blueprint, Response, jsonify
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from mailtrap_lite.message import Envelope, SmtpFacts
+from mailtrap_lite.relay import RelayError, parse_relay_url, release
 from mailtrap_lite.web.compose import compose
 from mailtrap_lite.web.errors import ApiError, text_response
 from mailtrap_lite.web.inputs import json_body
 from mailtrap_lite.web.lookup import find_message, mail_server
 from mailtrap_lite.web.security import current_user
-from werkzeug.exceptions import RequestEntityTooLarge
-
-from mailtrap_lite.message import Envelope, SmtpFacts
-from mailtrap_lite.relay import RelayError, parse_relay_url, release
 
 api_send = Blueprint("api_send", __name__)
 

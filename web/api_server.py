@@ -7,11 +7,11 @@ import sys
 import time
 
 from flask import Blueprint, Response, current_app, jsonify
-from mailtrap_lite.web.lookup import mail_server
 
 from mailtrap_lite import __version__
 from mailtrap_lite.events import Event
 from mailtrap_lite.relay import parse_relay_url
+from mailtrap_lite.web.lookup import mail_server
 
 api_server = Blueprint("api_server", __name__)
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
+
+from mailtrap_lite.store import clean_tag
 from mailtrap_lite.web.errors import ApiError, text_response
 from mailtrap_lite.web.inputs import json_body
 from mailtrap_lite.web.lookup import mail_server
-
-from mailtrap_lite.store import clean_tag
 
 api_tags = Blueprint("api_tags", __name__)
 

@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response
+
 from mailtrap_lite.web.api_extensions import api_extensions
 from mailtrap_lite.web.api_faults import api_faults
 from mailtrap_lite.web.api_message import api_message

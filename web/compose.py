@@ -11,10 +11,9 @@ from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage, MIMEPart
 from email.utils import formatdate, parseaddr
 
+from mailtrap_lite.ids import new_id
 from mailtrap_lite.web.errors import ApiError
 from mailtrap_lite.web.inputs import Body
-
-from mailtrap_lite.ids import new_id
 
 _CONTENT_TYPE_RE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
 RESTRICTED_HEADERS = ("to", "from", "cc", "bcc", "reply-to", "date", "subject", "content-type", "mime-version")

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, current_app
 from flask_sock import Sock
-from mailtrap_lite.web.serialize import session, summary
 
 from mailtrap_lite import __version__
 from mailtrap_lite.events import Event
+from mailtrap_lite.web.serialize import session, summary
 
 if TYPE_CHECKING:
     from mailtrap_lite.server import MailServer

@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 from flask import request
-from mailtrap_lite.web.errors import ApiError
 
 from mailtrap_lite.search import Query, QueryError, parse_query
+from mailtrap_lite.web.errors import ApiError
 
 MAX_INT_PARAM = 2**31 - 1
 
@@ -24,9 +24,6 @@ class Body:
     def items(self) -> list[tuple[str, Any]]:
         """The fields with their keys spelled as the client sent them."""
         return list(self._original.items())
-
-    def __contains__(self, key: str) -> bool:
-        return key.lower() in self._data
 
     def get(self, key: str, default: Any = None) -> Any:
         """The raw value of ``key`` (any casing), or ``default``."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask import current_app, request
-from mailtrap_lite.web.errors import not_found
-from mailtrap_lite.web.inputs import query_param
 
 from mailtrap_lite.message import Message
+from mailtrap_lite.web.errors import not_found
+from mailtrap_lite.web.inputs import query_param
 
 if TYPE_CHECKING:
     from mailtrap_lite.server import MailServer

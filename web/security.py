@@ -9,9 +9,9 @@ import hmac
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, request
-from mailtrap_lite.web.errors import text_response
 
 from mailtrap_lite.config import ServerConfig
+from mailtrap_lite.web.errors import text_response
 
 CONTENT_SECURITY_POLICY = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 OPEN_PATHS = ("/livez", "/readyz")
