@@ -21,6 +21,11 @@ from datetime import datetime
 from mailtrap_lite.events import Event, EventBus
 
 _MAX_LINE = 512
+# A client may keep one connection for thousands of messages: its transcript keeps the first lines (greeting,
+# EHLO, AUTH) and the most recent ones, so memory stays bounded however long the session lives.
+_TRANSCRIPT_HEAD = 50
+MAX_TRANSCRIPT_LINES = 2000
+MAX_SESSION_ATTEMPTS = 500
 _PATH_RE = re.compile(r"<([^>]*)>")
 
 
@@ -180,6 +185,8 @@ class SessionRecord:
         if len(text) > _MAX_LINE:
             text = text[:_MAX_LINE] + f"... ({len(text)} chars)"
         self.lines.append(TranscriptLine(round(time.monotonic() - self._start, 6), direction, text))
+        if len(self.lines) > MAX_TRANSCRIPT_LINES:
+            del self.lines[_TRANSCRIPT_HEAD : _TRANSCRIPT_HEAD + MAX_TRANSCRIPT_LINES // 2]
 
     def _on_reply(self, verb: str, code: int, text: str) -> None:
         if code >= 400:
@@ -214,6 +221,8 @@ class SessionRecord:
 
     def _finish(self, attempt: Attempt) -> None:
         self.attempts.append(attempt)
+        if len(self.attempts) > MAX_SESSION_ATTEMPTS:
+            del self.attempts[: MAX_SESSION_ATTEMPTS // 2]  # the log's own ring still has them
         self._log.attempt_finished(attempt)
 
 
