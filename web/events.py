@@ -145,7 +145,7 @@ class EventHub:
     def _stats_frame(self) -> str:
         store = self.server.store
         return json.dumps({"Type": "stats", "Data": {"Total": len(store), "Unread": store.unread,
-                                                     "Version": __version__}})
+                                                     "Version": f"v{__version__}"}})
 
 
 _SKIP = object()
