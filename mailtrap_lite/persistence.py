@@ -87,6 +87,11 @@ class SqliteJournal:
                 raise ConfigError("--db", f"{self.path} is a SQLite file of some other program")
             connection.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
 
+    def size_bytes(self) -> int:
+        """Bytes the database takes on disk (the main file and its write-ahead log)."""
+        files = (self.path, self.path.with_name(self.path.name + "-wal"))
+        return sum(f.stat().st_size for f in files if f.exists())
+
     def close(self) -> None:
         """Checkpoint the WAL into the main file and close."""
         with self._lock:

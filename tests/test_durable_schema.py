@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from http_api import Api
 from test_cli import assert_one_line_error, run_cli
 
 from mailtrap_lite import Envelope, MailServer
@@ -24,8 +25,19 @@ def test_a_new_file_gets_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
 
 
 def test_memory_stays_the_default() -> None:
-    with MailServer() as server:
+    with MailServer(http_port=0) as server:
         assert server.journal is None
+        info = Api(server.http_url or "").json("/api/v1/info")
+        assert (info["Database"], info["DatabaseSize"]) == ("", 0)
+
+
+def test_info_names_the_database_and_its_size(tmp_path: Path) -> None:
+    path = tmp_path / "mail.db"
+    with MailServer(http_port=0, db=path) as server:
+        server.store.add(b"Subject: sized\r\n\r\n" + b"x" * 50_000, ENVELOPE)
+        info = Api(server.http_url or "").json("/api/v1/info")
+        assert info["Database"] == str(path)
+        assert info["DatabaseSize"] > 50_000
 
 
 def test_a_file_from_a_newer_version_is_refused(tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def info() -> Response:
         "Version": f"v{__version__}",
         "LatestVersion": "disabled",
         "Database": str(server.config.db or ""),
-        "DatabaseSize": 0,
+        "DatabaseSize": server.journal.size_bytes() if server.journal else 0,
         "Messages": len(server.store),
         "Unread": server.store.unread,
         "Tags": server.store.tag_counts(),
