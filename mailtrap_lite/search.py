@@ -120,7 +120,7 @@ def _tokens(text: str) -> Iterator[tuple[str, bool]]:
     quoted = in_quotes = False
     for char in text:
         if char == '"':
-            quoted = quoted or not token
+            quoted = quoted or not token or token == ["-"] or token == ["!"]  # "..." or -"..." as a whole
             in_quotes = not in_quotes
         elif char.isspace() and not in_quotes:
             if token:

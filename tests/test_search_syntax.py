@@ -119,6 +119,7 @@ NEGATIONS = [
     ("-before:2000-01-01", ALL),
     ("-café", [BIG, RESET, WEEKLY]),
     ('-"numbers are up"', [BIG, HELLO, RESET]),
+    ('-"foo:bar"', ALL),  # a quoted word with a colon is text, negated or not
 ]
 
 COMBINATIONS = [
