@@ -73,18 +73,19 @@ class SqliteJournal:
             raise
 
     def _prepare(self) -> None:
+        """Check the file is ours (or empty) before changing anything in it, then set it up."""
         connection = self.connection
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=FULL")
         version = connection.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise ConfigError(
                 "--db", f"{self.path} has schema version {version}; this mailtrap-lite reads up to {SCHEMA_VERSION}"
             )
+        tables = connection.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+        if version == 0 and tables:
+            raise ConfigError("--db", f"{self.path} is a SQLite file of some other program")
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
         if version == 0:
-            tables = connection.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
-            if tables:
-                raise ConfigError("--db", f"{self.path} is a SQLite file of some other program")
             connection.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
 
     def size_bytes(self) -> int:

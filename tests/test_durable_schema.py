@@ -54,6 +54,7 @@ def test_another_programs_database_is_refused(tmp_path: Path) -> None:
     assert_one_line_error(run_cli(*ARGS, "--db", str(path)), "--db", "some other program")
     with sqlite3.connect(path) as db:  # and it was not touched
         assert db.execute("SELECT name FROM sqlite_master").fetchall() == [("accounts",)]
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
 
 
 def test_a_file_that_is_not_sqlite_is_refused(tmp_path: Path) -> None:
