@@ -71,7 +71,7 @@ def release(target: RelayTarget, message: Message, recipients: list[str]) -> Non
         raise RelayError(f"{error.smtp_code} {text}") from None
     except smtplib.SMTPRecipientsRefused as error:
         raise RelayError(_refused_text(error.recipients)) from None
-    except (smtplib.SMTPException, OSError) as error:
+    except (smtplib.SMTPException, OSError, UnicodeError) as error:
         raise RelayError(str(error) or type(error).__name__) from None
     if refused:
         raise RelayError(_refused_text(refused))

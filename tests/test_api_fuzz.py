@@ -38,6 +38,19 @@ bodies = st.one_of(
     json_values.map(lambda value: json.dumps(value).encode()),
     st.binary(max_size=60),
 )
+awkward_text = st.text(max_size=20) | st.sampled_from(["\ud800", "a\r\nb", "\x00", "é", "=?utf-8?q?x?=", " "])
+addresses = st.fixed_dictionaries({"Email": awkward_text | st.just("x@example.com"), "Name": awkward_text})
+send_fields = {
+    "To": st.lists(addresses, max_size=2), "Cc": st.lists(addresses, max_size=2), "Bcc": st.lists(awkward_text),
+    "ReplyTo": st.lists(addresses, max_size=1), "Subject": awkward_text, "Text": awkward_text, "HTML": awkward_text,
+    "Tags": st.lists(awkward_text, max_size=2), "Headers": st.dictionaries(awkward_text, awkward_text, max_size=2),
+    "Attachments": st.lists(st.fixed_dictionaries({
+        "Content": st.sampled_from(["aGk=", "data:text/plain;base64,aGk=", "!!"]), "Filename": awkward_text,
+        "ContentType": awkward_text | st.just("image/png"), "ContentID": awkward_text}), max_size=2),
+}
+# a valid sender gets a request past the first check, so the rest of the message is really built
+send_bodies = st.fixed_dictionaries({"From": st.just({"Email": "app@example.com"})}, optional=send_fields).map(
+    lambda value: json.dumps(value).encode())
 query_values = st.one_of(
     st.text(max_size=25), st.integers(min_value=-(10**20), max_value=10**20).map(str),
     st.sampled_from(["latest", "is:read", "from:", "-", '"', "after:2024-13-45", "larger:1e9M", "tag:", "1e308"]),
@@ -82,6 +95,8 @@ def test_generated_input_never_causes_a_500(
     if path == "/api/v1/wait" and not any(p.startswith("timeout=") for p in params):
         params.append("timeout=0")
     body = data.draw(bodies, "body") if method in ("put", "post", "delete") else None
+    if path == "/api/v1/send" and data.draw(st.booleans(), "well-formed sender"):
+        body = data.draw(send_bodies, "send body")
     answer = api.request(method.upper(), url + ("?" + "&".join(params) if params else ""), raw=body,
                          headers={"Content-Type": "application/json"} if body is not None else None)
     assert answer.status < 500, (method, url, params, body, answer.status, answer.text[:500])

@@ -56,6 +56,14 @@ def test_a_sent_message_is_stored_like_smtp_mail(server: MailServer) -> None:
     assert api.json(f"/api/v1/message/{message_id}/codes")["Codes"] == ["424242"]
 
 
+def test_blank_placeholder_addresses_are_ignored(server: MailServer) -> None:
+    api = Api(server.http_url or "")
+    answer = api.request("POST", "/api/v1/send", _request(Cc=[{"Email": "", "Name": ""}], Bcc=[""]))
+    assert answer.status == 200
+    message = api.json(f"/api/v1/message/{answer.json()['ID']}")
+    assert (message["Cc"], message["Bcc"]) == ([], [])
+
+
 def test_only_from_is_required(server: MailServer) -> None:
     api = Api(server.http_url or "")
     answer = api.request("POST", "/api/v1/send", {"from": {"email": "solo@example.com"}})
@@ -72,6 +80,9 @@ def test_only_from_is_required(server: MailServer) -> None:
         (_request(Headers={"X-Tags": "a"}), 'cannot overwrite header: "X-Tags"'),
         (_request(Attachments=[{"Content": "%%%", "Filename": "x.bin"}]), "invalid base64"),
         (_request(To="jane@example.com"), "To must be a list of objects"),
+        (_request(Subject="two\r\nlines"), "cannot build the message"),
+        (_request(Text="\ud800 half a character"), "cannot build the message"),
+        (_request(Attachments=[{"Content": "aGk=", "Filename": "a\nb.txt"}]), "cannot build the message"),
     ],
 )
 def test_bad_requests_are_400_with_a_json_error(server: MailServer, body: dict[str, object], error: str) -> None:

@@ -34,12 +34,11 @@ def send() -> Response:
         return _json_error(error.reason, error.status)
     except RequestEntityTooLarge:
         return _json_error("http: request body too large", 413)
-    raw = composed.message.as_bytes()
     server = mail_server()
-    if server.config.max_message_size and len(raw) > server.config.max_message_size:
+    if server.config.max_message_size and len(composed.raw) > server.config.max_message_size:
         return _json_error("http: request body too large", 413)
     stored = server.store.add(
-        raw, Envelope(composed.sender, composed.recipients), SmtpFacts(peer="api", auth_user=current_user())
+        composed.raw, Envelope(composed.sender, composed.recipients), SmtpFacts(peer="api", auth_user=current_user())
     )
     return jsonify({"ID": stored.id})
 

@@ -21,9 +21,9 @@ RESTRICTED_HEADERS = ("to", "from", "cc", "bcc", "reply-to", "date", "subject", 
 
 @dataclass(frozen=True)
 class Composed:
-    """The message to store and the envelope it travels with (Bcc only here, never in the headers)."""
+    """The message to store, as bytes, and the envelope it travels with (Bcc only here, never in the headers)."""
 
-    message: EmailMessage
+    raw: bytes
     sender: str
     recipients: tuple[str, ...]
 
@@ -41,7 +41,9 @@ def _mailbox(email_address: str, name: str, field: str) -> HeaderAddress:
 
 
 def _mailboxes(body: Body, key: str, field: str) -> list[HeaderAddress]:
-    return [_mailbox(item.string("Email"), item.string("Name"), field) for item in body.objects(key)]
+    """The mailboxes of a list field; entries with a blank ``Email`` (clients send placeholders) are skipped."""
+    return [_mailbox(item.string("Email"), item.string("Name"), field)
+            for item in body.objects(key) if item.string("Email").strip()]
 
 
 def _content(item: Body) -> bytes:
@@ -76,27 +78,29 @@ def compose(body: Body) -> Composed:
         raise ApiError("From.Email is required")
     sender = _mailbox(sender_body.string("Email"), sender_body.string("Name"), "From")
     to, cc = _mailboxes(body, "To", "To"), _mailboxes(body, "Cc", "Cc")
-    bcc = [_mailbox(address, "", "Bcc").addr_spec for address in body.strings("Bcc") or []]
+    bcc = [_mailbox(address, "", "Bcc").addr_spec for address in body.strings("Bcc") or [] if address.strip()]
     reply_to = _mailboxes(body, "ReplyTo", "ReplyTo")
     tags = body.strings("Tags") or []
-    message = EmailMessage()
-    message["From"] = sender
-    if to:
-        message["To"] = to
-    if cc:
-        message["Cc"] = cc
-    if reply_to:
-        message["Reply-To"] = reply_to
-    message["Subject"] = body.string("Subject")
-    message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = f"<{new_id()}@mailtrap-lite>"
-    if tags:
-        message["X-Tags"] = ", ".join(tags)
-    for name, value in _headers(body, bool(tags)).items():
-        message[name] = value
-    _add_bodies(message, body)
+    headers = _headers(body, bool(tags))
+    try:
+        message = EmailMessage()
+        message["From"] = sender
+        for name, mailboxes in (("To", to), ("Cc", cc), ("Reply-To", reply_to)):
+            if mailboxes:
+                message[name] = mailboxes
+        message["Subject"] = body.string("Subject")
+        message["Date"] = formatdate(localtime=True)
+        message["Message-ID"] = f"<{new_id()}@mailtrap-lite>"
+        if tags:
+            message["X-Tags"] = ", ".join(tags)
+        for name, value in headers.items():
+            message[name] = value
+        _add_bodies(message, body)
+        raw = message.as_bytes()
+    except (ValueError, TypeError) as error:  # line breaks in a header, unencodable text, ...
+        raise ApiError(f"cannot build the message: {error}") from None
     recipients = tuple(a.addr_spec for a in (*to, *cc)) + tuple(bcc)
-    return Composed(message, sender.addr_spec, recipients)
+    return Composed(raw, sender.addr_spec, recipients)
 
 
 def _add_bodies(message: EmailMessage, body: Body) -> None:
