@@ -30,6 +30,11 @@ _VIEW_POLICY = (
 )
 
 
+# A part opened on its own (an .html or .svg attachment) must not run script in our origin either; PDFs are left
+# out because browsers refuse to show a PDF in a sandboxed document (and a PDF cannot script the page).
+_PART_POLICY = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; media-src 'self'; sandbox"
+
+
 def _read(message: Message) -> Message:
     mail_server().store.set_read([message.id], True)
     return message
@@ -69,6 +74,8 @@ def message_part(message_id: str, part_id: str) -> Response:
     response = Response(part.content, mimetype=part.content_type)
     disposition = "attachment" if wants_download() else "inline"
     response.headers["Content-Disposition"] = download_disposition(disposition, part.filename or part.part_id)
+    if part.content_type != "application/pdf":
+        response.headers["Content-Security-Policy"] = _PART_POLICY
     return response
 
 
