@@ -1,0 +1,80 @@
+"""The API with 100,000 messages stored: list, latest, searches and a fetch over real HTTP, plus the server's RSS.
+
+Messages go in through ``MessageStore.add`` (the public ingest path SMTP uses) to save time; each request is
+made over one keep-alive HTTP connection and timed on the client, so the figures include HTTP and JSON.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import statistics
+import time
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit
+
+from bench.children import ServerProcess
+
+STEPS = (10_000, 100_000)
+REPEATS = 15
+
+
+@dataclass
+class ApiFigures:
+    """Milliseconds per request (median and worst of the repeats) and RSS at each fill level."""
+
+    rss_mb: dict[int, float] = field(default_factory=dict)
+    fill_seconds: dict[int, float] = field(default_factory=dict)
+    timings: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+class Client:
+    """A keep-alive HTTP client that times each GET."""
+
+    def __init__(self, base_url: str) -> None:
+        address = urlsplit(base_url)
+        self.connection = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=300)
+
+    def get(self, path: str) -> tuple[float, object]:
+        """GET ``path``; returns (milliseconds, decoded JSON). Anything but 200 is an error."""
+        started = time.perf_counter()
+        self.connection.request("GET", path)
+        response = self.connection.getresponse()
+        body = response.read()
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status != 200:
+            raise RuntimeError(f"GET {path}: {response.status} {body[:200]!r}")
+        return elapsed, json.loads(body)
+
+
+def _time(client: Client, paths: list[str]) -> dict[str, float]:
+    """Time each path in turn; the first request is reported apart (it may build caches)."""
+    times = [client.get(path)[0] for path in paths]
+    return {"first": times[0], "median": statistics.median(times), "max": max(times)}
+
+
+def measure(server: ServerProcess) -> ApiFigures:
+    """Fill ``server`` to each step, note RSS, then time the API at the last step."""
+    figures = ApiFigures()
+    stored = 0
+    for step in STEPS:
+        figures.fill_seconds[step] = float(server.command(f"fill {step - stored}"))
+        stored = step
+        figures.rss_mb[step] = server.rss_mb()
+    client = Client(server.http_url)
+    rng = random.Random(3)
+    ids = [
+        client.get(f"/api/v1/messages?start={rng.randrange(stored)}&limit=1")[1]["messages"][0]["ID"]  # type: ignore[index]
+        for _ in range(REPEATS)
+    ]
+    three_filters = quote("from:sender3@example.com subject:invoice is:unread")
+    figures.timings = {
+        "list page of 50": _time(client, ["/api/v1/messages?limit=50"] * REPEATS),
+        "latest": _time(client, ["/api/v1/message/latest"] * REPEATS),
+        "message fetch": _time(client, [f"/api/v1/message/{i}" for i in ids]),
+        "one-word search": _time(client, ["/api/v1/search?query=invoice&limit=50"] * 5),
+        "three-filter search": _time(client, [f"/api/v1/search?query={three_filters}&limit=50"] * 5),
+    }
+    figures.rss_mb[-1] = server.rss_mb()  # after the searches have built their caches
+    return figures

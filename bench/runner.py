@@ -1,0 +1,208 @@
+"""Runs every benchmark, prints one table, and writes the results as JSON under ``bench/results/``."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from bench import api_scale, ingest, memory, startup
+from bench.children import ServerProcess, Watcher
+from bench.loadgen import LoadResult
+
+RESULTS = Path(__file__).resolve().parent / "results"
+LATENCY_SCENARIO = "2 KB, 10 connections"
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The value below which ``fraction`` of ``values`` lie (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def websocket_latency(sent: list[LoadResult], arrivals: dict[str, float]) -> dict[str, float]:
+    """Milliseconds from the end of DATA to the websocket ``new`` event, over every message of ``sent``."""
+    delays = [(arrivals[i] - at) * 1000 for result in sent for i, at in result.sent_at.items() if i in arrivals]
+    expected = sum(len(result.sent_at) for result in sent)
+    return {
+        "messages": expected,
+        "missing": expected - len(delays),
+        "p50": statistics.median(delays),
+        "p99": percentile(delays, 0.99),
+        "max": max(delays),
+    }
+
+
+def run_ingest() -> tuple[list[ingest.Measured], dict[str, float]]:
+    """The SMTP scenarios, with one websocket client connected to our server throughout."""
+    sent: list[LoadResult] = []
+
+    def keep(scenario: ingest.Scenario, result: LoadResult) -> None:
+        if scenario.name == LATENCY_SCENARIO:
+            sent.append(result)
+
+    with ServerProcess("ours") as ours, ServerProcess("sink") as sink:
+        watcher = Watcher(ours.http_url)
+        measured = ingest.measure(ours, sink, keep)
+        arrivals = watcher.arrivals()
+    return measured, websocket_latency(sent, arrivals)
+
+
+def main() -> None:
+    """Run everything (a few minutes on two cores) and report."""
+    started = time.monotonic()
+    machine = {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "aiosmtpd": version("aiosmtpd"),
+        "load_average_at_start": os.getloadavg()[0],
+    }
+    print(
+        f"mailtrap-lite benchmarks on {machine['cores']} cores, Python {machine['python']}, "
+        f"aiosmtpd {machine['aiosmtpd']} (load average {machine['load_average_at_start']:.1f})",
+        flush=True,
+    )
+    print("SMTP ingest, ours vs bare aiosmtpd sink ...", flush=True)
+    measured, latency = run_ingest()
+    print("memory, 10,000 x 2 KB over SMTP ...", flush=True)
+    growth = {kind: memory.rss_growth(kind) for kind in ("sink", "ours")}
+    print("API with 100,000 stored ...", flush=True)
+    with ServerProcess("ours") as server:
+        api = api_scale.measure(server)
+    boot = startup.startup_ms()
+    results: dict[str, Any] = {
+        "machine": machine,
+        "ingest": [
+            {
+                "scenario": m.scenario.name,
+                "ours_per_s": m.ours,
+                "sink_per_s": m.sink,
+                "ratio": m.ratio,
+                "target_ratio": m.scenario.target_ratio,
+                "ours_cpu_us_per_message": m.ours_cpu_us,
+                "sink_cpu_us_per_message": m.sink_cpu_us,
+                "cpu_ratio": m.cpu_ratio,
+            }
+            for m in measured
+        ],
+        "websocket_new_ms": latency,
+        "memory_10k_mb": {
+            kind: {"before": g.before, "after": g.after, "growth": g.growth} for kind, g in growth.items()
+        },
+        "api": {"rss_mb": api.rss_mb, "fill_seconds": api.fill_seconds, "timings_ms": api.timings},
+        "startup_ms": boot,
+        "load_average_at_end": os.getloadavg()[0],
+        "seconds": time.monotonic() - started,
+    }
+    print(render(results))
+    RESULTS.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for name in (f"bench-{stamp}.json", "latest.json"):
+        (RESULTS / name).write_text(json.dumps(results, indent=2) + "\n")
+    print(f"results written to {RESULTS / f'bench-{stamp}.json'}")
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def render(results: dict[str, Any]) -> str:
+    """The one table: each figure, its target, and whether it was met."""
+    rows: list[tuple[str, ...]] = [
+        ("SMTP ingest (messages/s)", "ours", "sink", "ratio", "target", "", "CPU us/msg ours / sink")
+    ]
+    for item in results["ingest"]:
+        rows.append(
+            (
+                item["scenario"],
+                f"{item['ours_per_s']:.0f}",
+                f"{item['sink_per_s']:.0f}",
+                f"{item['ratio']:.2f}",
+                f">= {item['target_ratio']}",
+                _verdict(item["ratio"] >= item["target_ratio"]),
+                f"{item['ours_cpu_us_per_message']:.0f} / {item['sink_cpu_us_per_message']:.0f}",
+            )
+        )
+    ours, sink = results["memory_10k_mb"]["ours"], results["memory_10k_mb"]["sink"]
+    ratio = ours["growth"] / sink["growth"] if sink["growth"] else 0.0
+    rows.append(
+        (
+            "RSS growth, 10,000 x 2 KB (MiB)",
+            f"{ours['growth']:.1f}",
+            f"{sink['growth']:.1f}",
+            f"{ratio:.2f}",
+            "<= 1.5",
+            _verdict(ratio <= 1.5),
+        )
+    )
+    rows.append(("", "", "", "", "", ""))
+    rows.append(("Our server alone", "value", "", "", "target", ""))
+    api = results["api"]
+    for step, rss in api["rss_mb"].items():
+        label = "RSS after the API figures (MiB)" if int(step) < 0 else f"RSS with {int(step):,} stored (MiB)"
+        target_ok = int(step) != 100_000 or rss < 400
+        rows.append(
+            (
+                label,
+                f"{rss:.0f}",
+                "",
+                "",
+                "< 400" if int(step) == 100_000 else "",
+                _verdict(target_ok) if int(step) == 100_000 else "",
+            )
+        )
+    stored = max(int(step) for step in api["rss_mb"])
+    targets = {"list page of 50": 10, "latest": 10, "one-word search": 150, "message fetch": 20}
+    for name, timing in api["timings_ms"].items():
+        target = targets.get(name)
+        rows.append(
+            (
+                f"{name}, {stored:,} stored (median ms)",
+                f"{timing['median']:.1f}",
+                f"first {timing['first']:.0f}",
+                "",
+                f"< {target}" if target else "",
+                _verdict(timing["median"] < target) if target else "",
+            )
+        )
+    latency = results["websocket_new_ms"]
+    rows.append(
+        (
+            "websocket new under load, p99 (ms)",
+            f"{latency['p99']:.1f}",
+            f"p50 {latency['p50']:.1f}",
+            f"{latency['missing']} lost",
+            "< 50",
+            _verdict(latency["p99"] < 50 and not latency["missing"]),
+        )
+    )
+    boot = results["startup_ms"]
+    rows.append(
+        (
+            "MailServer start, SMTP + HTTP (ms)",
+            f"{boot['start_ms']:.0f}",
+            f"import {boot['import_ms']:.0f}",
+            f"first {boot['first_start_ms']:.0f}",
+            "< 300",
+            _verdict(boot["start_ms"] < 300),
+        )
+    )
+    columns = max(len(row) for row in rows)
+    rows = [row + ("",) * (columns - len(row)) for row in rows]
+    widths = [max(len(row[i]) for row in rows) for i in range(columns)]
+    lines = [
+        "  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
+        for row in rows
+    ]
+    machine = results["machine"]
+    header = (
+        f"{machine['cores']} cores, Python {machine['python']}, aiosmtpd {machine['aiosmtpd']}, "
+        f"load average {machine['load_average_at_start']:.1f} at start, "
+        f"{results['load_average_at_end']:.1f} at end, {results['seconds']:.0f} s"
+    )
+    return "\n".join([header, *lines])
