@@ -410,7 +410,7 @@ def _text_of(part: EmailMessage) -> str:
     charset = part.get_content_charset() or "utf-8"
     try:
         text = data.decode(charset, "replace")
-    except LookupError:
+    except (LookupError, ValueError):  # an unknown charset, or a name Python refuses (e.g. one with a NUL)
         text = data.decode("utf-8", "replace")
     return text.replace("\r\n", "\n")
 

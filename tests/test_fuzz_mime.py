@@ -186,3 +186,9 @@ def test_nul_bytes_and_8bit_headers_are_shown_as_far_as_they_parse(server: MailS
     message = server.store.snapshot()[-1]
     assert message.subject.startswith("caf")
     assert "body" in message.text
+
+
+def test_a_charset_name_with_a_nul_byte_is_shown_as_utf8(server: MailServer) -> None:
+    raw = b'Subject: nul charset\r\nContent-Type: text/plain; charset="\x00"\r\n\r\nplain words\r\n'
+    check(server, raw)
+    assert server.store.snapshot()[-1].text.strip() == "plain words"
