@@ -17,21 +17,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Literal
 
 import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Request, ViewportSize, expect, sync_playwright
 
 from mailtrap_lite import MailServer
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-Browser = playwright_api.Browser
-Page = playwright_api.Page
-Request = playwright_api.Request
-expect = playwright_api.expect
-
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 375, "height": 740}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 375, "height": 740}
 # The machine is shared with other test runs: be patient, but never sleep.
 expect.set_options(timeout=20_000)
 
@@ -51,7 +47,7 @@ def chromium_path() -> str:
 def browser_fixture() -> Iterator[Browser]:
     """One headless Chromium for every test in the module."""
     executable = chromium_path()
-    with playwright_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         yield launched
         launched.close()
@@ -76,7 +72,7 @@ class UI:
         """The UI's address."""
         return f"{self.server.http_url}/"
 
-    def row(self, subject: str) -> playwright_api.Locator:
+    def row(self, subject: str) -> Locator:
         """The list row whose subject is exactly this."""
         exact = self.page.locator(".row-subject").filter(has_text=re.compile(f"^{re.escape(subject)}$"))
         return self.page.locator("#message-list li").filter(has=exact)
@@ -104,15 +100,20 @@ class UI:
         return path
 
 
-def open_ui(browser: Browser, server: MailServer, viewport: dict[str, int] | None = None,
-            color_scheme: str = "light") -> UI:
+def open_ui(browser: Browser, server: MailServer, viewport: ViewportSize | None = None,
+            color_scheme: Literal["light", "dark"] = "light") -> UI:
     """Open the UI of ``server`` in a fresh context and wait until the live event stream is connected."""
     context = browser.new_context(viewport=viewport or DESKTOP, accept_downloads=True, color_scheme=color_scheme)
     page = context.new_page()
     page.set_default_timeout(20_000)
     ui = UI(server, page)
     page.on("request", lambda request: ui.requests.append(request))
-    page.on("console", lambda message: message.type == "error" and ui.console_errors.append(message.text))
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            ui.console_errors.append(message.text)
+
+    page.on("console", console)
     page.on("pageerror", lambda error: ui.console_errors.append(str(error)))
     page.goto(ui.url)
     expect(page.locator("html")).to_have_attribute("data-live", "connected")
@@ -157,7 +158,8 @@ def invoice_mail(subject: str = "Invoice #42 is ready") -> EmailMessage:
         "<p><a href=\"https://pay.acme.test/i/42\">Pay online</a></p></body></html>",
         subtype="html",
     )
-    html_part = message.get_payload()[1]
+    html_part = message.get_body(("html",))
+    assert html_part is not None
     html_part.add_related(png(), maintype="image", subtype="png", cid="<logo@acme>", filename="logo.png",
                           disposition="inline")
     message.add_attachment(INVOICE_PDF, maintype="application", subtype="pdf", filename="invoice-42.pdf")

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 import pytest
 from browser import UI, browser_fixture, expect, ui_fixture  # noqa: F401  (fixtures)
 from mailtools import make_message, send
-from playwright.sync_api import Frame
+from playwright.sync_api import Dialog, Frame
 
 pytestmark = pytest.mark.browser
 
@@ -65,7 +65,12 @@ def evil_requests(ui: UI) -> list[str]:
 
 def test_scripts_in_mail_never_run(ui: UI) -> None:
     dialogs: list[str] = []
-    ui.page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def record(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    ui.page.on("dialog", record)
     subject = "<script>window.pwned='subject'</script> Win a prize"
     send(ui.server, hostile_mail(subject))
 

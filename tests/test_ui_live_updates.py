@@ -28,7 +28,7 @@ def delete_over_api(ui: UI, message_ids: list[str] | None = None) -> None:
 def test_mail_sent_while_the_page_is_open_appears_without_reload(ui: UI) -> None:
     expect(ui.page.locator("#list-status")).to_have_text("No messages yet.")
     navigations: list[str] = []
-    ui.page.on("framenavigated", lambda frame: frame == ui.page.main_frame and navigations.append(frame.url))
+    ui.page.on("load", lambda page: navigations.append(page.url))
 
     send(ui.server, make_message(sender="Carol <carol@example.com>", subject="Password reset", text="Your code"))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from browser import DESKTOP, PHONE, UI, Browser, browser_fixture, expect, invoice_mail, open_ui  # noqa: F401
@@ -44,7 +45,7 @@ def no_sideways_scroll(ui: UI) -> None:
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_desktop_screenshot(browser: Browser, server: MailServer, theme: str) -> None:
+def test_desktop_screenshot(browser: Browser, server: MailServer, theme: Literal["light", "dark"]) -> None:
     ui = open_ui(browser, server, DESKTOP, color_scheme=theme)
     ui.open_message(SUBJECT)
     expect(ui.page.frame_locator("iframe.preview-frame").locator("h1")).to_have_text("Invoice #42")

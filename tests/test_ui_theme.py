@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
 from browser import DESKTOP, Browser, Page, browser_fixture, expect, open_ui  # noqa: F401  (fixtures)
 
@@ -16,7 +18,9 @@ def background(page: Page) -> str:
 
 
 @pytest.mark.parametrize("system", ["light", "dark"])
-def test_the_page_follows_the_system_theme(browser: Browser, server: MailServer, system: str) -> None:
+def test_the_page_follows_the_system_theme(
+    browser: Browser, server: MailServer, system: Literal["light", "dark"]
+) -> None:
     ui = open_ui(browser, server, DESKTOP, color_scheme=system)
     toggle = ui.page.get_by_role("button", name="Dark theme")
     expect(ui.page.locator("html")).to_have_attribute("data-theme", system)

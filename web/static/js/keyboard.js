@@ -1,4 +1,4 @@
-// Keyboard shortcuts: j/k move, Enter opens, Delete deletes, / searches, Esc goes back.
+// Keyboard shortcuts: j/k move, Enter opens, Delete (or Backspace) deletes, / searches, Esc goes back.
 
 import { isTyping } from "./dom.js";
 
@@ -26,6 +26,7 @@ export function setUpKeyboard(actions) {
         actions.search();
         break;
       case "Delete":
+      case "Backspace": // the Delete key of Mac keyboards
         actions.remove();
         break;
       case "Enter":
