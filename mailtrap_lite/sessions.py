@@ -141,10 +141,15 @@ class SessionRecord:
         if self._open is not None:
             self._open.fault = rule_id
 
-    def message_stored(self, message_id: str) -> None:
-        """The open transaction's message was stored under this id."""
+    def message_stored(self, message_id: str, reply: str) -> None:
+        """The open transaction's message was stored: the attempt ends now with the 250 ``reply`` about to be sent.
+
+        Closing it here, rather than when the reply line goes out, means a reader woken by the new message already
+        sees the attempt that delivered it.
+        """
         if self._open is not None:
             self._open.message_id = message_id
+            self._finish_open(int(reply[:3]), reply[4:])
 
     def set_helo(self, name: str) -> None:
         """Record the HELO/EHLO name."""

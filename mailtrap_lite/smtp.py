@@ -116,11 +116,15 @@ class CaptureHandler:
             session_id=server.record.id,
         )
         try:
-            message = self.store.add(raw, Envelope(envelope.mail_from or "", tuple(envelope.rcpt_tos)), facts)
+            message = self.store.add(
+                raw,
+                Envelope(envelope.mail_from or "", tuple(envelope.rcpt_tos)),
+                facts,
+                on_stored=lambda stored: server.record.message_stored(stored.id, replies.queued(stored.id)),
+            )
         except StorageError as error:  # nothing is acknowledged that is not stored
             log.error("could not store a message from %s: %s", server.peer, error)
             return replies.INSUFFICIENT_STORAGE if error.full else replies.STORAGE_FAILED
-        server.record.message_stored(message.id)
         return replies.queued(message.id)
 
 

@@ -87,8 +87,13 @@ class MessageStore:
         smtp: SmtpFacts | None = None,
         tags: Iterable[str] = (),
         received_at: datetime | None = None,
+        on_stored: Callable[[Message], None] | None = None,
     ) -> Message:
-        """Store one message (the path shared by SMTP, the send API and imports) and announce it as ``new``."""
+        """Store one message (the path shared by SMTP, the send API and imports) and announce it as ``new``.
+
+        ``on_stored`` runs once the message is in the store but before anyone is told, so what it records (the
+        SMTP attempt that delivered it) is visible to every reader that wakes up for the message.
+        """
         when = received_at or datetime.now().astimezone()
         with self._lock:
             seq = next(self._seq)
@@ -103,6 +108,8 @@ class MessageStore:
             self._last_seq = seq
             self._unread += 1
             self._evict_over_cap()
+            if on_stored is not None:
+                on_stored(message)
             self.bus.publish(Event("new", message))
             self._changed.notify_all()
         return message
