@@ -24,6 +24,7 @@ export class MessageList {
     this.reloadTimer = 0;
     this.loading = null;
     this.changes = 0; // live changes seen; a page fetched before one of them is stale
+    this.renderQueued = false;
     this.node = byId("message-list");
     this.status = byId("list-status");
     this.pageInfo = byId("page-info");
@@ -65,7 +66,7 @@ export class MessageList {
       if (this.loading !== loading) return;
       this.messages = [];
       this.matches = 0;
-      this.render(`Search failed: ${error.message}`);
+      this.render(`${this.query ? "Search" : "Loading the list"} failed: ${error.message}`);
       return;
     }
     if (this.loading !== loading) return; // a newer request superseded this one
@@ -106,7 +107,7 @@ export class MessageList {
     if (this.messages.length > PAGE_SIZE) this.messages.pop();
     this.matches += 1;
     if (this.cursor >= 0) this.cursor += 1;
-    this.render();
+    this.renderSoon();
   }
 
   /** Read state or tags of a message changed. */
@@ -123,7 +124,7 @@ export class MessageList {
     if ("Read" in change) message.Read = change.Read;
     if ("Tags" in change) message.Tags = change.Tags || [];
     if (this.query) this.scheduleReload();
-    this.render();
+    this.renderSoon();
   }
 
   /** A message was deleted: its row goes at once, then the page is refilled. */
@@ -138,7 +139,7 @@ export class MessageList {
       this.cursor = Math.min(this.cursor, this.messages.length - 1);
     }
     this.selected.delete(messageId);
-    this.render();
+    this.renderSoon();
     this.scheduleReload();
   }
 
@@ -219,6 +220,16 @@ export class MessageList {
   }
 
   // -- rendering ----------------------------------------------------------------------------------------------
+
+  /** Draw once per animation frame however many live events arrive (a burst of mail costs one render). */
+  renderSoon() {
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    requestAnimationFrame(() => {
+      this.renderQueued = false;
+      this.render();
+    });
+  }
 
   render(problem = "") {
     const hadFocus = this.node.contains(document.activeElement);
