@@ -8,8 +8,10 @@ import re
 import urllib.request
 
 import pytest
-from browser import UI, browser_fixture, expect, ui_fixture  # noqa: F401  (fixtures)
+from browser import UI, Browser, browser_fixture, expect, open_ui, ui_fixture  # noqa: F401  (fixtures)
 from mailtools import make_message, send
+
+from mailtrap_lite import MailServer
 
 pytestmark = pytest.mark.browser
 
@@ -83,3 +85,23 @@ def test_the_open_message_closes_when_it_is_deleted_elsewhere(ui: UI) -> None:
 
     expect(ui.page.locator("#message-view")).to_be_hidden()
     expect(ui.page.locator("#empty-pane")).to_be_visible()
+
+
+def test_mail_dropped_at_the_capacity_limit_leaves_the_list_and_the_pane(browser: Browser) -> None:
+    with MailServer(http_port=0, max_messages=2) as server:
+        ui = open_ui(browser, server)
+        send(server, make_message(subject="oldest"))
+        send(server, make_message(subject="middle"))
+        ui.open_message("middle")
+        ui.open_message("oldest")
+
+        send(server, make_message(subject="newest"))
+
+        expect(ui.page.locator("#message-list .row-subject")).to_have_text(["newest", "middle"])
+        expect(ui.page.locator("#message-view")).to_be_hidden()
+        ui.open_message("newest")
+        send(server, make_message(subject="newer still"))
+        expect(ui.page.locator("#message-list .row-subject")).to_have_text(["newer still", "newest"])
+        expect(ui.page.locator("#message-subject")).to_have_text("newest")
+        expect(ui.page.locator("#message-view")).to_be_visible()
+        ui.page.context.close()

@@ -12,6 +12,7 @@ import { MessageViewer } from "./viewer.js";
 
 const MESSAGE_ROUTE = /^#\/message\/([^/]+)$/;
 const SEARCH_DELAY_MS = 300;
+const PRUNE_CHECK_DELAY_MS = 300;
 
 const list = new MessageList({ onOpen: openMessage, onChange: refreshChrome });
 const viewer = new MessageViewer({ onDelete: (id) => deleteIds([id]), onClose: closeMessage });
@@ -39,7 +40,7 @@ async function route() {
   }
   const messageId = decodeURIComponent(match[1]);
   list.markOpen(messageId);
-  if (!(await viewer.show(messageId))) list.markOpen(null);
+  if ((await viewer.show(messageId)) === false) list.markOpen(null);
 }
 
 /** The unread count in the title and the enabled state of the selection buttons. */
@@ -143,6 +144,7 @@ function wireKeyboard() {
 }
 
 function wireEvents() {
+  let pruneCheck = 0;
   connectEvents({
     new: (summary) => list.added(summary),
     update: (change) => {
@@ -156,7 +158,10 @@ function wireEvents() {
     },
     prune: () => {
       list.scheduleReload();
-      if (viewer.openId) viewer.show(viewer.openId);
+      clearTimeout(pruneCheck);
+      pruneCheck = setTimeout(async () => {
+        if (!(await viewer.stillThere())) window.location.hash = "#/";
+      }, PRUNE_CHECK_DELAY_MS);
     },
     stats: (data) => list.stats(data),
     faults: () => faults.load(),

@@ -7,10 +7,11 @@ import { addressList, byteSize, fullTime, splitList } from "./format.js";
 import { renderSmtp } from "./smtp_tab.js";
 
 const SHOWN_TEXT_LIMIT = 512 * 1024;
+// Preview widths; the pixel sizes live in the stylesheet (.preview-stage.width-*).
 const WIDTHS = [
-  { key: "mobile", label: "Mobile", pixels: 375 },
-  { key: "tablet", label: "Tablet", pixels: 768 },
-  { key: "desktop", label: "Desktop", pixels: 0 },
+  { key: "mobile", label: "Mobile" },
+  { key: "tablet", label: "Tablet" },
+  { key: "desktop", label: "Desktop" },
 ];
 
 const TABS = [
@@ -30,9 +31,11 @@ export class MessageViewer {
     this.onDelete = onDelete;
     this.onClose = onClose;
     this.message = null;
+    this.wanted = null;
+    this.read = false;
     this.tab = "html";
     this.width = "desktop";
-    this.remoteImages = false;
+    this.remoteContent = false;
     this.relay = null;
     this.view = byId("message-view");
     this.empty = byId("empty-pane");
@@ -58,20 +61,24 @@ export class MessageViewer {
     return this.message ? this.message.ID : null;
   }
 
-  /** Fetch and show a message (the API marks it read). */
+  /** Fetch and show a message (the API marks it read). Resolves true when shown, false when it cannot be
+   * opened, null when another message was asked for in the meantime. */
   async show(messageId) {
+    this.wanted = messageId;
     let message;
     try {
       message = await api.getMessage(messageId);
     } catch (error) {
+      if (this.wanted !== messageId) return null;
       this.close();
       toast(error.status === 404 ? "That message no longer exists." : `Could not open: ${error.message}`, "error");
       return false;
     }
+    if (this.wanted !== messageId) return null; // the user has moved on to another message
     const sameMessage = this.message && this.message.ID === message.ID;
     this.message = message;
     this.read = true;
-    if (!sameMessage) this.remoteImages = false;
+    if (!sameMessage) this.remoteContent = false;
     if (!message.HTML && this.tab === "html") this.tab = "text";
     this.renderHead();
     this.renderTabs();
@@ -85,10 +92,25 @@ export class MessageViewer {
   /** Close the pane (the message was deleted, or the user went back). */
   close() {
     this.message = null;
+    this.wanted = null;
     this.view.hidden = true;
     this.empty.hidden = false;
     this.panel.replaceChildren();
     document.body.classList.remove("reading");
+  }
+
+  /** Whether the open message still exists (after a `prune`, which does not say what went); false closes. */
+  async stillThere() {
+    const messageId = this.openId;
+    if (!messageId) return true;
+    try {
+      await api.getHeaders(messageId); // unlike opening the message again, this leaves its read state alone
+      return true;
+    } catch (error) {
+      if (error.status !== 404 || this.openId !== messageId) return true;
+      this.close();
+      return false;
+    }
   }
 
   /** A live `update` for the open message. */
@@ -225,8 +247,8 @@ export class MessageViewer {
     this.renderPanel();
   }
 
-  allowRemoteImages() {
-    this.remoteImages = true;
+  allowRemoteContent() {
+    this.remoteContent = true;
     this.renderPanel();
   }
 }
@@ -246,20 +268,20 @@ function renderHtml(viewer, panel) {
       "aria-pressed": width.key === viewer.width ? "true" : "false",
       onclick: () => viewer.setWidth(width.key),
     }, width.label)));
-  const remote = viewer.remoteImages
+  const remote = viewer.remoteContent
     ? h("span", { class: "hint", text: "Remote content allowed for this message." })
     : h("button", {
       type: "button",
       class: "button",
       title: "Remote images, styles and fonts are blocked so that opening a mail does not tell its sender",
-      onclick: () => viewer.allowRemoteImages(),
+      onclick: () => viewer.allowRemoteContent(),
     }, "Load remote content");
   const frame = h("iframe", {
     sandbox: "",
     referrerpolicy: "no-referrer",
     title: `HTML preview of: ${message.Subject || "(no subject)"}`,
     class: "preview-frame",
-    src: api.urls.preview(message.ID, viewer.remoteImages),
+    src: api.urls.preview(message.ID, viewer.remoteContent),
   });
   const stage = h("div", { class: `preview-stage width-${viewer.width}` }, frame);
   panel.append(h("div", { class: "panel-tools" }, widths, remote), stage);
