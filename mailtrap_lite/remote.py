@@ -30,6 +30,7 @@ from mailtrap_lite.faults import Rule, rule_from_dict
 from mailtrap_lite.mailbox import DEFAULT_TIMEOUT, Mailbox, SmtpAttempt
 from mailtrap_lite.message import Envelope, Message, SmtpFacts
 from mailtrap_lite.store import Predicate
+from mailtrap_lite.timestamps import parse_timestamp
 from mailtrap_lite.tls import TlsFiles
 
 DEFAULT_SMTP_PORT = 1025
@@ -188,7 +189,7 @@ class RemoteSource:
 
     def _remember(self, item: dict[str, Any], record: bool) -> None:
         message_id = item["ID"]
-        created = datetime.fromisoformat(item["Created"])
+        created = parse_timestamp(item["Created"])
         message = self._fetch(message_id, created) if record else None
         with self._lock:
             if message_id in self._known:

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mailtrap_lite.errors import MailtrapError
 from mailtrap_lite.message import Address, Message
+from mailtrap_lite.timestamps import parse_timestamp
 
 Predicate = Callable[[Message], bool]
 
@@ -190,7 +191,7 @@ def _read_date(text: str, zone: tzinfo | None) -> datetime:
     elif text.isdigit() and len(text) >= 9:
         return datetime.fromtimestamp(int(text)).astimezone(zone)
     else:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        parsed = parse_timestamp(text)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone) if zone is not None else parsed.astimezone()
     return parsed

@@ -7,29 +7,17 @@ never re-parses a body; the full ``Message`` shape parses the one message asked 
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 from mailtrap_lite.message import Address, Message, Part
 from mailtrap_lite.sessions import Attempt, SessionRecord
 from mailtrap_lite.store import MessageStore
+from mailtrap_lite.timestamps import format_timestamp as timestamp
 
 JSON = dict[str, Any]
 
 _UNSUBSCRIBE_LINK_RE = re.compile(r"<([^>]+)>")
 _CANONICAL_KEY_RE = re.compile(r"^[A-Za-z0-9-]+$")
-
-
-def timestamp(moment: datetime | None) -> str | None:
-    """RFC 3339 like Go's RFC3339Nano: trailing fractional zeros trimmed, ``Z`` for UTC, else the offset."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.astimezone()
-    fraction = f"{moment.microsecond:06d}".rstrip("0")
-    offset = moment.strftime("%z")
-    zone = "Z" if offset in ("+0000", "-0000") else f"{offset[:3]}:{offset[3:5]}"
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if fraction else "") + zone
 
 
 def address(value: Address) -> JSON:
