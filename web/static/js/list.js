@@ -2,7 +2,7 @@
 // Only `PAGE_SIZE` rows are ever in the DOM, so a mailbox of 100,000 messages costs the page nothing more.
 
 import * as api from "./api.js";
-import { byId, h, replaceChildren, toast } from "./dom.js";
+import { byId, h, replaceChildren } from "./dom.js";
 import { fullTime, relativeTime, senderLabel } from "./format.js";
 
 export const PAGE_SIZE = 50;
@@ -310,9 +310,4 @@ export class MessageList {
       node.textContent = relativeTime(node.getAttribute("datetime"));
     }
   }
-}
-
-/** Report an API failure from a list action in the toast. */
-export function reportFailure(action, error) {
-  toast(`${action} failed: ${error.message}`, "error");
 }

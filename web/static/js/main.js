@@ -6,7 +6,7 @@ import { byId, toast } from "./dom.js";
 import { connectEvents } from "./events.js";
 import { FaultsPanel } from "./faults.js";
 import { setUpKeyboard } from "./keyboard.js";
-import { MessageList, reportFailure } from "./list.js";
+import { MessageList } from "./list.js";
 import { setUpTheme } from "./theme.js";
 import { MessageViewer } from "./viewer.js";
 
@@ -41,6 +41,11 @@ async function route() {
   const messageId = decodeURIComponent(match[1]);
   list.markOpen(messageId);
   if ((await viewer.show(messageId)) === false) list.markOpen(null);
+}
+
+/** Report a failed API call in the toast. */
+function reportFailure(action, error) {
+  toast(`${action} failed: ${error.message}`, "error");
 }
 
 /** The unread count in the title and the enabled state of the selection buttons. */
