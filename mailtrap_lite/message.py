@@ -28,7 +28,7 @@ _HREF_RE = re.compile(r"""(?:href|src)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Address:
     """A parsed mailbox: display name and address (``Address`` is "" when the header could not be parsed)."""
 
@@ -39,7 +39,7 @@ class Address:
         return f"{self.name} <{self.address}>" if self.name else self.address
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Envelope:
     """What the client said in MAIL FROM and RCPT TO, kept apart from the headers (Bcc lives only here)."""
 
@@ -47,7 +47,7 @@ class Envelope:
     recipients: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SmtpFacts:
     """Facts about the SMTP session that delivered a message."""
 
@@ -58,7 +58,7 @@ class SmtpFacts:
     session_id: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Part:
     """An attachment or inline part. ``content`` is the decoded payload; ``size`` is its length."""
 
@@ -83,7 +83,7 @@ class Part:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Summary:
     """What a message list needs, computed once per message and cached."""
 
@@ -101,7 +101,7 @@ class Summary:
     header_tags: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParsedBody:
     """The expensive part of the parsed view: headers, bodies, parts and links."""
 
@@ -116,7 +116,7 @@ class ParsedBody:
 class Message:
     """One captured message. Read-only: the store hands out the same object to every reader."""
 
-    __slots__ = ("__weakref__", "_summary", "envelope", "id", "raw", "received_at", "seq", "smtp")
+    __slots__ = ("__weakref__", "_search_text", "_summary", "envelope", "id", "raw", "received_at", "seq", "smtp")
 
     def __init__(
         self,
@@ -134,6 +134,7 @@ class Message:
         object.__setattr__(self, "received_at", received_at)
         object.__setattr__(self, "seq", seq)
         object.__setattr__(self, "_summary", None)
+        object.__setattr__(self, "_search_text", None)
 
     id: str
     raw: bytes
@@ -142,6 +143,7 @@ class Message:
     received_at: datetime
     seq: int
     _summary: Summary | None
+    _search_text: str | None
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Message is immutable (tried to set {name!r})")
@@ -167,8 +169,15 @@ class Message:
 
     @property
     def search_text(self) -> str:
-        """Lower-cased text that a plain search word is matched against (addresses, subject, body, file names)."""
-        return _search_text(self)
+        """Lower-cased text that a plain search word is matched against (addresses, subject, body, file names).
+
+        Built on the first search that needs it and kept, so later searches scan text instead of parsing MIME.
+        """
+        cached = self._search_text
+        if cached is None:
+            cached = _search_text(self)
+            object.__setattr__(self, "_search_text", cached)
+        return cached
 
     @property
     def body(self) -> ParsedBody:
@@ -344,25 +353,31 @@ def _collapse(text: str) -> str:
     return " ".join(text.split())
 
 
+def _first_header(headers: tuple[tuple[str, str], ...], name: str) -> str:
+    """The first decoded value of header ``name`` (case-insensitive), or ""."""
+    wanted = name.lower()
+    return next((value for key, value in headers if key.lower() == wanted), "")
+
+
 def _summarise(message: Message) -> Summary:
-    msg = parse_raw(message.raw)
-    to = parse_addresses(_header_str(msg, "To"))
-    cc = parse_addresses(_header_str(msg, "Cc"))
+    body = _parse_body(message.raw)  # one MIME parse serves the summary and the views that follow
+    headers = body.headers
+    to = parse_addresses(_first_header(headers, "To"))
+    cc = parse_addresses(_first_header(headers, "Cc"))
     visible = {a.address.lower() for a in (*to, *cc)}
     bcc = tuple(Address("", r) for r in message.envelope.recipients if r.lower() not in visible)
-    from_list = parse_addresses(_header_str(msg, "From"))
-    body = _parse_body(message.raw)
+    from_list = parse_addresses(_first_header(headers, "From"))
     snippet_source = body.text if body.text.strip() else html_to_text(body.html)
     tags_header = ",".join(value for key, value in body.headers if key.lower() == "x-tags")
     return Summary(
-        message_id=_header_str(msg, "Message-ID").strip().strip("<>"),
-        subject=_header_str(msg, "Subject"),
+        message_id=_first_header(headers, "Message-ID").strip().strip("<>"),
+        subject=_first_header(headers, "Subject"),
         from_=from_list[0] if from_list else Address("", ""),
         to=to,
         cc=cc,
         bcc=bcc,
-        reply_to=parse_addresses(_header_str(msg, "Reply-To")),
-        date=_parse_date(_header_str(msg, "Date"), message.received_at),
+        reply_to=parse_addresses(_first_header(headers, "Reply-To")),
+        date=_parse_date(_first_header(headers, "Date"), message.received_at),
         snippet=_collapse(snippet_source)[:_SNIPPET_LENGTH],
         attachment_count=len(body.attachments),
         inline_count=len(body.inline),
