@@ -22,8 +22,8 @@ EXAMPLES = int(os.environ.get("MAILTRAP_FUZZ_EXAMPLES", "60"))  # `make soak` ra
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 REPLY = re.compile(rb"^[2-5]\d\d([ -].*)?$")
 # What SMTP may answer junk with; a 451 "local error" or aiosmtpd's "500 Error: (SomeException)" would be a bug.
-ALLOWED_CODES = {b"220", b"221", b"235", b"250", b"251", b"252", b"334", b"354", b"421", b"452", b"454", b"500", b"501",
-                 b"502", b"503", b"504", b"530", b"535", b"552", b"554", b"555"}
+ALLOWED_CODES = {b"220", b"221", b"235", b"250", b"251", b"252", b"334", b"354", b"421", b"452", b"454", b"500",
+                 b"501", b"502", b"503", b"504", b"530", b"535", b"538", b"552", b"554", b"555"}
 
 VERBS = [b"EHLO", b"HELO", b"MAIL FROM:", b"RCPT TO:", b"DATA", b"RSET", b"NOOP", b"VRFY", b"EXPN", b"HELP",
          b"AUTH PLAIN", b"AUTH LOGIN", b"AUTH CRAM-MD5", b"STARTTLS", b"BDAT 10", b"ehlo", b"MAIL", b"RCPT", b"."]

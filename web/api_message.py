@@ -21,6 +21,7 @@ api_message = Blueprint("api_message", __name__)
 _CID_RE = re.compile(r"""(["'(=]\s*)cid:([^"')\s>]+)""", re.IGNORECASE)
 _PATH_SEPARATORS = re.compile(r"[\\/]")
 _NOT_PLAIN_ASCII = re.compile(r"[^A-Za-z0-9 ._()\-+,=@\[\]{}!#$&'~^`]")
+_MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")  # RFC 6838 names only
 
 # Captured HTML is hostile: no scripts, no plugins, no forms, a unique origin (sandbox), framed only by our UI.
 _VIEW_POLICY = (
@@ -71,10 +72,12 @@ def message_part(message_id: str, part_id: str) -> Response:
     part = found.part(part_id)
     if part is None:
         raise not_found()
-    response = Response(part.content, mimetype=part.content_type)
+    # a hostile Content-Type (8-bit bytes, spaces) would break the response header: serve such parts as plain bytes
+    content_type = part.content_type if _MIME_TYPE.fullmatch(part.content_type) else "application/octet-stream"
+    response = Response(part.content, mimetype=content_type)
     disposition = "attachment" if wants_download() else "inline"
     response.headers["Content-Disposition"] = download_disposition(disposition, part.filename or part.part_id)
-    if part.content_type != "application/pdf":
+    if content_type != "application/pdf":
         response.headers["Content-Security-Policy"] = _PART_POLICY
     return response
 
