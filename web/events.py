@@ -193,6 +193,9 @@ def event_stream(ws: Any) -> None:
                 frame = client.frames.get(timeout=_IDLE_CHECK)
             except queue.Empty:
                 continue
-            ws.send(frame)
+            try:
+                ws.send(frame)
+            except OSError:  # the client vanished, or was cut off for falling behind: nothing left to send to
+                break
     finally:
         events_hub.disconnect(client)
