@@ -116,3 +116,14 @@ def test_download_attachment_gives_its_bytes(invoice: UI) -> None:
     assert download.suggested_filename == "invoice-42.pdf"
     with open(download.path(), "rb") as saved:
         assert saved.read() == INVOICE_PDF
+
+
+def test_a_message_has_an_address_that_opens_it(invoice: UI) -> None:
+    address = invoice.page.url
+    assert address.endswith(f"#/message/{invoice.message_id(SUBJECT)}")
+    other = invoice.page.context.new_page()
+    other.goto(address)
+    expect(other.locator("#message-subject")).to_have_text(SUBJECT)
+    other.goto(f"{invoice.url}#/message/NoSuchMessage")
+    expect(other.locator("#toast")).to_have_text("That message no longer exists.")
+    expect(other.locator("#message-view")).to_be_hidden()
