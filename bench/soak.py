@@ -13,7 +13,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
+import queue
 import re
+import smtplib
 import subprocess
 import sys
 import threading
@@ -23,6 +26,7 @@ import urllib.request
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import websocket
 
@@ -32,7 +36,9 @@ from bench.mail import build, on_the_wire
 _TEMPLATES = 500
 _ADDRESS = re.compile(r"(SMTP on|API on) (\S+)")
 _RSS_PERIOD = 0.5  # seconds between memory samples of the server process
-_EVENT_WAIT = 60.0  # how long websocket clients may take to receive the last events after the load ends
+_EVENT_WAIT = 120.0  # how long websocket clients may take to receive the last events after the load ends
+END_MARKER = "soak-end@example.com"
+END_MAIL = f"Message-ID: <{END_MARKER}>\r\nSubject: end of the soak\r\n\r\nthe last message\r\n".encode()
 
 
 @dataclass
@@ -68,9 +74,21 @@ class ServerUnderTest:
 
     def __init__(self, cap: int, extra: list[str]) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "mailtrap_lite", "--smtp", "127.0.0.1:0", "--http", "127.0.0.1:0",
-             "--max-messages", str(cap), "-q", *extra],
-            stdout=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "mailtrap_lite",
+                "--smtp",
+                "127.0.0.1:0",
+                "--http",
+                "127.0.0.1:0",
+                "--max-messages",
+                str(cap),
+                "-q",
+                *extra,
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
         )
         found: dict[str, str] = {}
         assert self.process.stdout is not None
@@ -99,50 +117,66 @@ class ServerUnderTest:
         self.process.wait(30)
 
 
-class EventWatcher(threading.Thread):
-    """One websocket client that counts the Message-IDs of ``new`` events."""
+def _watch(url: str, connected: Any, results: Any) -> None:
+    """A websocket client in its own process (as a browser would be): count the Message-IDs of ``new`` events
+    until the end marker arrives, then report (seen, dropped) on ``results``."""
+    ws = websocket.create_connection(url.replace("http://", "ws://") + "/api/events")
+    connected.set()
+    seen: Counter[str] = Counter()
+    dropped = False
+    try:
+        while True:
+            frame = json.loads(ws.recv())
+            if frame["Type"] == "new":
+                if frame["Data"]["MessageID"] == END_MARKER:
+                    break
+                seen[frame["Data"]["MessageID"]] += 1
+    except (websocket.WebSocketException, OSError, ValueError):
+        dropped = True  # the server cut us off (or went away) before the end marker
+    ws.close()
+    results.put((dict(seen), dropped))
 
-    def __init__(self, url: str) -> None:
-        super().__init__(daemon=True)
-        self.ws = websocket.create_connection(url.replace("http://", "ws://") + "/api/events", timeout=30)
-        self.seen: Counter[str] = Counter()
-        self.dropped = False
-        self.closing = False
-        self.changed = threading.Condition()
 
-    def run(self) -> None:
-        try:
-            while True:
-                frame = json.loads(self.ws.recv())
-                if frame["Type"] == "new":
-                    with self.changed:
-                        self.seen[frame["Data"]["MessageID"]] += 1
-                        self.changed.notify_all()
-        except (websocket.WebSocketException, OSError, ValueError):
-            with self.changed:
-                self.dropped = not self.closing
-                self.changed.notify_all()
+class EventWatchers:
+    """``count`` websocket clients, each in a spawned process so none competes with the load for a GIL."""
 
-    def wait_for(self, count: int, timeout: float) -> None:
-        """Block until ``count`` new events arrived (or the connection ended, or ``timeout``)."""
-        deadline = time.monotonic() + timeout
-        with self.changed:
-            while sum(self.seen.values()) < count and not self.dropped:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not self.changed.wait(remaining):
-                    return
+    def __init__(self, url: str, count: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.results = context.Queue()
+        self.processes = []
+        for _ in range(count):
+            connected = context.Event()
+            process = context.Process(target=_watch, args=(url, connected, self.results), daemon=True)
+            process.start()
+            if not connected.wait(60):
+                raise RuntimeError("a websocket client could not connect")
+            self.processes.append(process)
 
-    def close(self) -> None:
-        """Leave on purpose (not counted as dropped)."""
-        self.closing = True
-        self.ws.close()
+    def collect(self, timeout: float) -> list[tuple[dict[str, int], bool]]:
+        """Each client's (Message-ID counts, dropped) once it saw the end marker; a silent client counts as dropped."""
+        collected = []
+        for _ in self.processes:
+            try:
+                collected.append(self.results.get(timeout=timeout))
+            except queue.Empty:
+                collected.append(({}, True))
+        for process in self.processes:
+            process.join(5)
+            if process.is_alive():
+                process.terminate()
+        return collected
 
 
 class ApiReader(threading.Thread):
     """Reads the API the way the UI does, over and over, counting answers by status."""
 
-    PATHS = ("/api/v1/messages?limit=50", "/api/v1/message/latest", "/api/v1/search?query=subject%3Ainvoice",
-             "/api/v1/info", "/api/v1/tags")
+    PATHS = (
+        "/api/v1/messages?limit=50",
+        "/api/v1/message/latest",
+        "/api/v1/search?query=subject%3Ainvoice",
+        "/api/v1/info",
+        "/api/v1/tags",
+    )
 
     def __init__(self, url: str) -> None:
         super().__init__(daemon=True)
@@ -212,17 +246,18 @@ def soak(senders: int, messages: int, idle: int, websockets: int, cap: int, extr
     idle_opened, release_idle = threading.Event(), threading.Event()
     idle_result: list[int] = []
     idle_thread = threading.Thread(
-        target=lambda: idle_result.append(asyncio.run(_hold_idle(server.smtp_host, server.smtp_port, idle,
-                                                                  idle_opened, release_idle))),
+        target=lambda: idle_result.append(
+            asyncio.run(_hold_idle(server.smtp_host, server.smtp_port, idle, idle_opened, release_idle))
+        ),
         daemon=True,
     )
     try:
         idle_thread.start()
         if not idle_opened.wait(120):
             raise RuntimeError("could not open the idle connections")
-        watchers = [EventWatcher(server.http_url) for _ in range(websockets)]
+        watchers = EventWatchers(server.http_url, websockets)
         reader, sampler = ApiReader(server.http_url), MemorySampler(server)
-        for thread in (*watchers, reader, sampler):
+        for thread in (reader, sampler):
             thread.start()
         warmup = outgoing[:cap]  # fill the store up to its cap first, then measure memory from there on
         started = time.monotonic()
@@ -236,8 +271,9 @@ def soak(senders: int, messages: int, idle: int, websockets: int, cap: int, extr
         queue_ids = [queue_id for r in results for queue_id in r.sent_at]
         if len(set(queue_ids)) != figures.acknowledged:
             figures.failures.append("a queue id was given twice")
-        for watcher in watchers:
-            watcher.wait_for(figures.acknowledged, _EVENT_WAIT)
+        with smtplib.SMTP(server.smtp_host, server.smtp_port, timeout=30) as client:  # events arrive in order,
+            client.sendmail("soak@example.com", ["end@example.com"], END_MAIL)  # so this one comes last
+        seen_by_client = watchers.collect(_EVENT_WAIT)
         reader.done.set()
         sampler.done.set()
         release_idle.set()
@@ -245,12 +281,11 @@ def soak(senders: int, messages: int, idle: int, websockets: int, cap: int, extr
         reader.join(60)
         figures.rss_mb_peak = max(sampler.peak, figures.rss_mb_when_cap_reached)
         figures.rss_mb_end = server.rss_mb()
-        for watcher in watchers:
-            figures.stored_events.append(sum(watcher.seen.values()))
-            figures.events_missing.append(len(sent_ids - set(watcher.seen)))
-            figures.events_duplicated.append(sum(n - 1 for n in watcher.seen.values() if n > 1))
-            figures.websocket_clients_dropped += watcher.dropped
-            watcher.close()
+        for seen, dropped in seen_by_client:
+            figures.stored_events.append(sum(seen.values()))
+            figures.events_missing.append(len(sent_ids - set(seen)))
+            figures.events_duplicated.append(sum(n - 1 for n in seen.values() if n > 1))
+            figures.websocket_clients_dropped += dropped
         figures.idle_still_open = idle_result[0] if idle_result else 0
         figures.api_statuses = {str(code): n for code, n in sorted(reader.statuses.items())}
         figures.api_requests = sum(reader.statuses.values())
@@ -268,40 +303,48 @@ def _judge(figures: Figures) -> None:
     """Turn the figures into the list of broken promises."""
     failures = figures.failures
     if figures.acknowledged != figures.sent or figures.smtp_errors:
-        failures.append(f"{figures.sent - figures.acknowledged} messages not acknowledged, "
-                        f"{figures.smtp_errors} SMTP errors")
+        failures.append(
+            f"{figures.sent - figures.acknowledged} messages not acknowledged, {figures.smtp_errors} SMTP errors"
+        )
     if any(figures.events_missing) or any(figures.events_duplicated) or figures.websocket_clients_dropped:
         failures.append("a websocket client missed, repeated or was dropped from events")
     if figures.api_500s:
         failures.append(f"{figures.api_500s} API answers were 5xx")
-    if figures.held_at_end != min(figures.cap or figures.sent, figures.sent):
+    if figures.held_at_end != min(figures.cap or figures.sent + 1, figures.sent + 1):  # + 1: the end marker
         failures.append(f"the store holds {figures.held_at_end} messages, expected the cap")
     if figures.idle_still_open != figures.idle_connections:
         failures.append(f"only {figures.idle_still_open} of {figures.idle_connections} idle connections stayed open")
     # Bounded by the cap: once the store is full, memory may settle but must not keep growing with the traffic.
     if figures.rss_mb_peak > figures.rss_mb_when_cap_reached * 1.5 + 64:
-        failures.append(f"memory grew from {figures.rss_mb_when_cap_reached:.0f} MiB at the cap "
-                        f"to {figures.rss_mb_peak:.0f} MiB")
+        failures.append(
+            f"memory grew from {figures.rss_mb_when_cap_reached:.0f} MiB at the cap to {figures.rss_mb_peak:.0f} MiB"
+        )
 
 
 def table(figures: Figures) -> str:
     """The figures as a Markdown table (what the README's reliability section quotes)."""
     rows = [
         ("SMTP senders x messages each", f"{figures.senders} x {figures.messages_per_sender}"),
-        ("idle connections held open", f"{figures.idle_connections} (still open at the end: "
-                                       f"{figures.idle_still_open})"),
+        (
+            "idle connections held open",
+            f"{figures.idle_connections} (still open at the end: {figures.idle_still_open})",
+        ),
         ("websocket clients", str(figures.websocket_clients)),
         ("messages sent", str(figures.sent)),
         ("acknowledged with 250", str(figures.acknowledged)),
         ("lost (sent - acknowledged, SMTP errors)", f"{figures.sent - figures.acknowledged}, {figures.smtp_errors}"),
         ("`new` events per websocket client", ", ".join(map(str, figures.stored_events))),
-        ("Message-IDs missing / duplicated per client",
-         ", ".join(f"{m}/{d}" for m, d in zip(figures.events_missing, figures.events_duplicated, strict=True))),
+        (
+            "Message-IDs missing / duplicated per client",
+            ", ".join(f"{m}/{d}" for m, d in zip(figures.events_missing, figures.events_duplicated, strict=True)),
+        ),
         ("websocket clients dropped", str(figures.websocket_clients_dropped)),
         ("API requests during the run (500s)", f"{figures.api_requests} ({figures.api_500s})"),
         ("messages held at the end (cap)", f"{figures.held_at_end} ({figures.cap})"),
-        ("server RSS at cap / peak / end", f"{figures.rss_mb_when_cap_reached:.0f} / {figures.rss_mb_peak:.0f} / "
-                                           f"{figures.rss_mb_end:.0f} MiB"),
+        (
+            "server RSS at cap / peak / end",
+            f"{figures.rss_mb_when_cap_reached:.0f} / {figures.rss_mb_peak:.0f} / {figures.rss_mb_end:.0f} MiB",
+        ),
         ("wall time", f"{figures.seconds:.1f} s"),
         ("result", "PASS" if not figures.failures else "FAIL: " + "; ".join(figures.failures)),
     ]
