@@ -5,6 +5,7 @@ mailpit-api-client) read it unchanged."""
 from __future__ import annotations
 
 import hashlib
+import http.client
 import re
 import smtplib
 from collections.abc import Iterator
@@ -151,3 +152,16 @@ def test_a_message_without_html_has_no_html_view(server: MailServer) -> None:
         client.sendmail("a@example.com", ["b@example.com"], b"Subject: plain\r\n\r\njust text\r\n")
     answer = Api(server.http_url or "").get("/view/latest.html")
     assert (answer.status, answer.text) == (404, "This message does not contain a HTML part")
+
+
+def test_view_latest_redirects_to_the_ui_page_of_the_newest_message(sent: tuple[Api, str]) -> None:
+    api, message_id = sent
+    host_port = api.base_url.removeprefix("http://")
+    connection = http.client.HTTPConnection(host_port, timeout=10)
+    connection.request("GET", "/view/latest")
+    answer = connection.getresponse()
+    assert (answer.status, answer.getheader("Location")) == (302, f"/#/message/{message_id}")
+    connection.request("GET", "/view/latest?query=subject:nothing-like-this")
+    missing = connection.getresponse()
+    assert (missing.status, missing.read()) == (404, b"Message not found")
+    connection.close()

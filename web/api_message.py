@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, redirect, request
 
 from mailtrap_lite.message import Message
 from mailtrap_lite.web.errors import not_found
-from mailtrap_lite.web.lookup import find_message, mail_server, wants_download
+from mailtrap_lite.web.lookup import LATEST, find_message, mail_server, wants_download
 from mailtrap_lite.web.serialize import headers, message_detail
 
 api_message = Blueprint("api_message", __name__)
@@ -106,6 +106,13 @@ def _inline_html(found: Message) -> str:
         return f"{match.group(1)}/api/v1/message/{found.id}/part/{quote(part_id)}"
 
     return _CID_RE.sub(replace, found.html)
+
+
+@api_message.get("/view/latest")
+def view_latest() -> Response:
+    """Redirect to the UI page of the newest message (matching ``?query=`` when given), as Mailpit does."""
+    found = find_message(LATEST)
+    return redirect(f"/#/message/{found.id}", code=302)
 
 
 @api_message.get("/view/<message_id>.html")

@@ -178,6 +178,11 @@ def _paths() -> JSON:
                 ID=STRING, Pattern=STRING, Codes=_array(STRING))), "400": BAD, "404": MISSING},
                 [MESSAGE_ID, _query("pattern", "Regular expression; its first group is the code")]),
         },
+        "/view/latest": {
+            "get": _op("Redirect to the UI page of the newest message", {
+                "302": {"description": "Redirect to /#/message/{ID}"}, "404": MISSING},
+                [_query("query", "Search: the newest match")]),
+        },
         "/view/{message_id}.html": {
             "get": _op("The HTML body, sandboxed (marks read)", {"200": {"description": "HTML"}, "404": MISSING},
                        [MESSAGE_ID, _query("remote", "1 = allow remote images")]),
