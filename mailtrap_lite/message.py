@@ -21,6 +21,7 @@ from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 
 from mailtrap_lite.html_text import html_to_text
+from mailtrap_lite.plain_mail import read_plain
 
 _SNIPPET_LENGTH = 250
 _LINK_RE = re.compile(r"""https?://[^\s<>"'()\[\]{}]+""", re.IGNORECASE)
@@ -360,15 +361,28 @@ def _first_header(headers: tuple[tuple[str, str], ...], name: str) -> str:
 
 
 def _summarise(message: Message) -> Summary:
+    plain = read_plain(message.raw)
+    if plain is not None:  # most mail: read without the full MIME parser, to the same result
+        return _summary_of(message, plain.headers, plain.text, "", 0, 0)
     body = _parse_body(message.raw)  # one MIME parse serves the summary and the views that follow
-    headers = body.headers
+    return _summary_of(message, body.headers, body.text, body.html, len(body.attachments), len(body.inline))
+
+
+def _summary_of(
+    message: Message,
+    headers: tuple[tuple[str, str], ...],
+    text: str,
+    html: str,
+    attachment_count: int,
+    inline_count: int,
+) -> Summary:
     to = parse_addresses(_first_header(headers, "To"))
     cc = parse_addresses(_first_header(headers, "Cc"))
     visible = {a.address.lower() for a in (*to, *cc)}
     bcc = tuple(Address("", r) for r in message.envelope.recipients if r.lower() not in visible)
     from_list = parse_addresses(_first_header(headers, "From"))
-    snippet_source = body.text if body.text.strip() else html_to_text(body.html)
-    tags_header = ",".join(value for key, value in body.headers if key.lower() == "x-tags")
+    snippet_source = text if text.strip() else html_to_text(html)
+    tags_header = ",".join(value for key, value in headers if key.lower() == "x-tags")
     return Summary(
         message_id=_first_header(headers, "Message-ID").strip().strip("<>"),
         subject=_first_header(headers, "Subject"),
@@ -379,18 +393,22 @@ def _summarise(message: Message) -> Summary:
         reply_to=parse_addresses(_first_header(headers, "Reply-To")),
         date=_parse_date(_first_header(headers, "Date"), message.received_at),
         snippet=_collapse(snippet_source)[:_SNIPPET_LENGTH],
-        attachment_count=len(body.attachments),
-        inline_count=len(body.inline),
+        attachment_count=attachment_count,
+        inline_count=inline_count,
         header_tags=tuple(t.strip() for t in tags_header.split(",") if t.strip()),
     )
 
 
 def _search_text(message: Message) -> str:
     summary = message.summary
-    body = message.body
+    plain = read_plain(message.raw)
+    if plain is not None:
+        content, names = plain.text, ""
+    else:
+        body = message.body
+        content = html_to_text(body.html) if body.html else body.text
+        names = " ".join(p.filename for p in (*body.attachments, *body.inline))
     addresses = " ".join(str(a) for a in (summary.from_, *summary.to, *summary.cc, *summary.bcc, *summary.reply_to))
-    content = html_to_text(body.html) if body.html else body.text
-    names = " ".join(p.filename for p in (*body.attachments, *body.inline))
     return " ".join(f"{addresses} {summary.subject} {content} {names}".lower().split())
 
 
