@@ -288,20 +288,24 @@ class MessageStore:
 
         Returns (page, number of matches, number of unread matches).
         """
-        with self._lock:
-            states = list(reversed(self._states.values()))
-        if predicate is None:
-            end = None if limit == 0 else start + limit
-            return [s.message for s in states[start:end]], len(states), self._unread
-        matches = [s for s in states if predicate(s.message)]
         end = None if limit == 0 else start + limit
+        with self._lock:
+            if predicate is None:  # walk only as far as the page reaches, not the whole store
+                newest = itertools.islice(reversed(self._states.values()), start, end)
+                return [s.message for s in newest], len(self._states), self._unread
+            states = list(reversed(self._states.values()))
+        matches = [s for s in states if predicate(s.message)]
         unread = sum(1 for s in matches if not s.read)
         return [s.message for s in matches[start:end]], len(matches), unread
 
     def latest(self, predicate: Predicate | None = None) -> Message | None:
         """The newest message (matching ``predicate`` when given), or None."""
+        if predicate is None:
+            with self._lock:
+                newest = next(reversed(self._states.values()), None)
+            return newest.message if newest is not None else None
         for message in self.newest_first():
-            if predicate is None or predicate(message):
+            if predicate(message):
                 return message
         return None
 
