@@ -14,6 +14,7 @@ import functools
 import hashlib
 import html as html_module
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -332,7 +333,7 @@ def parse_addresses(value: str) -> tuple[Address, ...]:
         if addr and "@" not in addr and not name:
             found.append(Address(addr, ""))
             continue
-        found.append(Address(name, addr))
+        found.append(Address(sys.intern(name), sys.intern(addr)))  # the same few senders recur: keep one copy
     return tuple(found) or (Address(value, ""),)
 
 
