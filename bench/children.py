@@ -82,10 +82,10 @@ class Watcher:
         if self.process.stdout.readline().strip() != "ready":
             raise RuntimeError("the websocket watcher could not connect")
 
-    def arrivals(self) -> dict[str, float]:
-        """Stop watching; when each ``new`` event arrived, by message id."""
+    def arrivals(self, expected: int) -> dict[str, float]:
+        """Stop watching once ``expected`` events arrived (or a grace period passed); arrival times by message id."""
         assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write("stop\n")
+        self.process.stdin.write(f"stop {expected}\n")
         self.process.stdin.flush()
         found: dict[str, float] = json.loads(self.process.stdout.readline())
         self.process.wait(10)

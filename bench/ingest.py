@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench.children import ServerProcess
+from bench.children import ServerProcess, Watcher
 from bench.loadgen import LoadResult, run_load
 from bench.mail import build, on_the_wire
 
@@ -84,7 +84,11 @@ def load_once(server: ServerProcess, scenario: Scenario, wires: list[bytes], cle
 def measure(
     ours: ServerProcess, sink: ServerProcess, on_ours: Callable[[Scenario, LoadResult], None] | None = None
 ) -> list[Measured]:
-    """Every scenario, alternating the two servers for ``ROUNDS`` rounds."""
+    """Every scenario, alternating the two servers for ``ROUNDS`` rounds.
+
+    A websocket client is connected to our server for each of its runs (a fresh one each time, so a client the
+    server dropped for falling behind does not leave the next run without one); its arrival times are kept.
+    """
     measured = []
     for scenario in SCENARIOS:
         wires = scenario.wires()
@@ -93,7 +97,9 @@ def measure(
             baseline = load_once(sink, scenario, wires)
             best.sink = max(best.sink, baseline.per_second)
             best.sink_cpu_us = min(best.sink_cpu_us, baseline.server_cpu_us)
+            watcher = Watcher(ours.http_url)
             result = load_once(ours, scenario, wires)
+            result.event_arrivals = watcher.arrivals(len(wires))
             best.ours = max(best.ours, result.per_second)
             best.ours_cpu_us = min(best.ours_cpu_us, result.server_cpu_us)
             if on_ours is not None:

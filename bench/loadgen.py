@@ -24,6 +24,7 @@ class LoadResult:
     seconds: float = 0.0
     sent_at: dict[str, float] = field(default_factory=dict)
     server_cpu_us: float = 0.0  # filled in by the caller, which can see the server process
+    event_arrivals: dict[str, float] = field(default_factory=dict)  # websocket ``new`` events, by message id
 
     @property
     def per_second(self) -> float:

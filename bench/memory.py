@@ -37,5 +37,5 @@ def rss_growth(kind: str) -> Growth:
         load_once(server, LOAD, wires, clear=False)
         after = server.rss_mb()
         if watcher is not None:
-            watcher.arrivals()
+            watcher.arrivals(MESSAGES)
     return Growth(before, after)
