@@ -7,6 +7,7 @@ message signals: no polling anywhere.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import re
 import threading
@@ -53,14 +54,35 @@ class Journal(Protocol):
 
 
 class _State:
-    """The mutable facts about a stored message (the message itself never changes)."""
+    """The mutable facts about a stored message (the message itself never changes).
 
-    __slots__ = ("message", "read", "tags")
+    Its tags are counted in the store's ``tag_counts`` as they are set, so listing the tags in use never has to
+    visit every message (at 100,000 messages that walk cost more than the rest of a list page).
+    """
 
-    def __init__(self, message: Message, tags: tuple[str, ...]) -> None:
+    __slots__ = ("_tags", "message", "read", "tag_counts")
+
+    def __init__(self, message: Message, tags: tuple[str, ...], tag_counts: collections.Counter[str]) -> None:
         self.message = message
         self.read = False
+        self.tag_counts = tag_counts
+        self._tags: tuple[str, ...] = ()
         self.tags = tags
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """The message's tags."""
+        return self._tags
+
+    @tags.setter
+    def tags(self, tags: tuple[str, ...]) -> None:
+        self.tag_counts.subtract(self._tags)
+        self.tag_counts.update(tags)
+        self._tags = tags
+
+    def forget_tags(self) -> None:
+        """Take this message's tags out of the count (it is leaving the store)."""
+        self.tags = ()
 
 
 class MessageStore:
@@ -73,6 +95,7 @@ class MessageStore:
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._states: dict[str, _State] = {}
+        self._tag_counts: collections.Counter[str] = collections.Counter()
         self._seq = itertools.count(1)
         self._last_seq = 0
         self._unread = 0
@@ -101,7 +124,7 @@ class MessageStore:
             initial = [*tags, *_plus_tags(envelope.recipients)]
             if b"x-tags" in raw[:65536].lower():
                 initial.extend(message.summary.header_tags)
-            state = _State(message, _unique_tags(initial))
+            state = _State(message, _unique_tags(initial), self._tag_counts)
             if self.journal is not None:
                 self.journal.added(message, state.tags, self._overflow(1))
             self._states[message.id] = state
@@ -119,7 +142,7 @@ class MessageStore:
         with self._lock:
             seq = next(self._seq)
             restored = Message(message.id, message.raw, message.envelope, message.smtp, message.received_at, seq)
-            state = _State(restored, tags)
+            state = _State(restored, tags, self._tag_counts)
             state.read = read
             self._states[restored.id] = state
             self._last_seq = seq
@@ -137,6 +160,7 @@ class MessageStore:
 
     def _remove(self, message_id: str) -> Message:
         state = self._states.pop(message_id)
+        state.forget_tags()
         if not state.read:
             self._unread -= 1
         self.deleted_total += 1
@@ -161,6 +185,7 @@ class MessageStore:
             count = len(self._states)
             self.deleted_total += count
             self._states.clear()
+            self._tag_counts.clear()
             self._unread = 0
             self.bus.publish(Event("truncate"))
             return count
@@ -260,17 +285,13 @@ class MessageStore:
     def all_tags(self) -> list[str]:
         """Every tag in use, sorted case-insensitively."""
         with self._lock:
-            tags = {t for state in self._states.values() for t in state.tags}
+            tags = [tag for tag, count in self._tag_counts.items() if count > 0]
         return sorted(tags, key=str.lower)
 
     def tag_counts(self) -> dict[str, int]:
         """How many messages carry each tag."""
-        counts: dict[str, int] = {}
         with self._lock:
-            for state in self._states.values():
-                for tag in state.tags:
-                    counts[tag] = counts.get(tag, 0) + 1
-        return counts
+            return {tag: count for tag, count in self._tag_counts.items() if count > 0}
 
     def snapshot(self) -> list[Message]:
         """All messages, oldest first (a copy: safe to iterate while mail arrives)."""
