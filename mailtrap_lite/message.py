@@ -25,6 +25,7 @@ from mailtrap_lite.html_text import html_to_text
 from mailtrap_lite.plain_mail import read_plain
 
 _SNIPPET_LENGTH = 250
+_SNIPPET_SOURCE = 64 * 1024
 _LINK_RE = re.compile(r"""https?://[^\s<>"'()\[\]{}]+""", re.IGNORECASE)
 _HREF_RE = re.compile(r"""(?:href|src)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?"
@@ -382,7 +383,8 @@ def _summary_of(
     visible = {a.address.lower() for a in (*to, *cc)}
     bcc = tuple(Address("", r) for r in message.envelope.recipients if r.lower() not in visible)
     from_list = parse_addresses(_first_header(headers, "From"))
-    snippet_source = text if text.strip() else html_to_text(html)
+    # The snippet needs 250 characters: look at the start of a body only, however large the body is.
+    snippet_source = text[:_SNIPPET_SOURCE] if text.strip() else html_to_text(html[:_SNIPPET_SOURCE])
     tags_header = ",".join(value for key, value in headers if key.lower() == "x-tags")
     return Summary(
         message_id=_first_header(headers, "Message-ID").strip().strip("<>"),
