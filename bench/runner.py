@@ -146,7 +146,7 @@ def render(results: dict[str, Any]) -> str:
     for step, rss in api["rss_mb"].items():
         count = abs(int(step))
         label = f"RSS with {count:,} stored" + (", after searching (MiB)" if int(step) < 0 else " (MiB)")
-        limited = int(step) == 100_000
+        limited = count == 100_000
         rows.append((label, f"{rss:.0f}", "", "", "< 400" if limited else "", _verdict(rss < 400) if limited else ""))
     targets = {"list page of 50": 10, "latest": 10, "one-word search": 150, "message fetch": 20}
     for name, timing in api["timings_ms"].items():
