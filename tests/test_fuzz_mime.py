@@ -130,7 +130,7 @@ def every_property(message: Message) -> None:
     message.header("Subject")
     message.find(r"(\d{4,})")
     for part in (*message.attachments, *message.inline):
-        assert message.part(part.part_id) is part or message.part(part.part_id) is not None
+        assert message.part(part.part_id) is not None
         part.checksums()
 
 

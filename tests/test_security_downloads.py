@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import smtplib
+from collections.abc import Iterator
 from urllib.parse import unquote
 
 import pytest
@@ -38,9 +39,9 @@ def hostile_mail(filename: str) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def server() -> MailServer:
+def server() -> Iterator[MailServer]:
     with MailServer(http_port=0) as running:
-        yield running  # type: ignore[misc]
+        yield running
 
 
 def disposition_parts(header: str) -> list[str]:
