@@ -93,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="concurrent SMTP connections before 421 4.7.0 [500]")
     add("--idle-timeout", type=_seconds, default=300.0, metavar="SECONDS",
         help="drop idle SMTP clients with 421 4.4.2 after this long [300]")
+    add("--max-websocket-clients", type=_count, default=100, metavar="N",
+        help="event-stream websocket clients before 503 (0 = unlimited) [100]")
     add("--db", type=Path, metavar="PATH", help="keep messages in this SQLite file across restarts")
     add("--smtp-auth", choices=["accept-any"], help="offer AUTH PLAIN/LOGIN and accept any credentials")
     add("--smtp-auth-file", type=Path, metavar="FILE",
@@ -151,6 +153,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         max_recipients=args.max_recipients,
         max_connections=args.max_connections,
         idle_timeout=args.idle_timeout,
+        max_websocket_clients=args.max_websocket_clients,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         tls_self_signed=args.tls == "self-signed",

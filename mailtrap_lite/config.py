@@ -29,6 +29,7 @@ class ServerConfig:
     max_recipients: int = 100
     max_connections: int = 500
     idle_timeout: float = 300.0
+    max_websocket_clients: int = 100
     session_capacity: int = 1000
     smtp_auth: str = "off"  # "off", "accept-any" or "required"
     smtp_users: dict[str, str] | None = None
@@ -61,7 +62,7 @@ class ServerConfig:
             raise ConfigError("--require-tls", "needs --tls self-signed or --tls-cert/--tls-key")
         if self.smtp_auth == "required" and not self.smtp_users:
             raise ConfigError("--smtp-auth-file", "no users given")
-        for name in ("max_messages", "max_message_size", "max_recipients", "max_connections"):
+        for name in ("max_messages", "max_message_size", "max_recipients", "max_connections", "max_websocket_clients"):
             if getattr(self, name) < 0:
                 raise ConfigError("--" + name.replace("_", "-"), "must not be negative")
         if self.relay:

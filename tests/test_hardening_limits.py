@@ -1,11 +1,15 @@
 """Limits answer with a clear reply instead of falling over: recipients per message (``452 4.5.3``), concurrent
-connections (``421 4.7.0``), idle clients (``421 4.4.2``) and API request bodies (``413``). Each is configurable."""
+connections (``421 4.7.0``), idle clients (``421 4.4.2``), API request bodies (``413``) and websocket clients
+(``503``). Each is configurable."""
 
 from __future__ import annotations
 
+import json
 import smtplib
 import socket
 
+import pytest
+import websocket
 from http_api import Api
 from mailtools import make_message, send
 from test_smtp_bad_input import RawClient
@@ -71,3 +75,18 @@ def test_an_api_body_over_the_limit_gets_413() -> None:
                              headers={"Content-Type": "application/json"})
         assert answer.status == 413
         assert answer.headers["Content-Type"].startswith("text/plain")
+
+
+def test_websocket_clients_over_the_limit_get_503() -> None:
+    with MailServer(http_port=0, max_websocket_clients=2) as server:
+        url = (server.http_url or "").replace("http://", "ws://") + "/api/events"
+        connected = [websocket.create_connection(url, timeout=10) for _ in range(2)]
+        for ws in connected:
+            assert json.loads(ws.recv())["Type"] == "stats"  # both are registered with the event hub
+        with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+            websocket.create_connection(url, timeout=10)
+        assert refused.value.status_code == 503
+        assert b"too many websocket clients (limit 2)" in (refused.value.resp_body or b"")
+        assert Api(server.http_url or "").get("/api/v1/messages").status == 200  # the rest of the API is unaffected
+        for ws in connected:
+            ws.close()

@@ -18,11 +18,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, current_app
+from flask import Blueprint, Response, current_app
 from flask_sock import Sock
 
 from mailtrap_lite import __version__
 from mailtrap_lite.events import Event
+from mailtrap_lite.web.errors import text_response
 from mailtrap_lite.web.serialize import session, summary
 
 if TYPE_CHECKING:
@@ -78,6 +79,11 @@ class EventHub:
                 self._dispatcher = threading.Thread(target=self._dispatch, name="mailtrap-lite-events", daemon=True)
                 self._dispatcher.start()
         return client
+
+    @property
+    def client_count(self) -> int:
+        """How many websocket clients are connected now."""
+        return len(self._clients)
 
     def disconnect(self, client: _Client) -> None:
         """Forget a connection."""
@@ -180,6 +186,15 @@ def _shutdown(ws: Any) -> None:
     """Cut a connection at the socket, which also frees a thread blocked sending to it."""
     with contextlib.suppress(OSError):
         ws.sock.shutdown(socket.SHUT_RDWR)
+
+
+@events.before_request
+def refuse_over_the_limit() -> Response | None:
+    """Past ``--max-websocket-clients``, a new client gets a 503 with the reason instead of a connection."""
+    limit = hub().server.config.max_websocket_clients
+    if limit and hub().client_count >= limit:
+        return text_response(f"too many websocket clients (limit {limit}), try again later\n", 503)
+    return None
 
 
 @sock.route("/api/events", bp=events)
