@@ -13,6 +13,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+# Imported with the module, not inside self_signed(): a late first import (e.g. inside an in-process pytester run
+# that later unloads it) leaves cryptography's Rust types and its Python classes out of step.
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
 
 @dataclass(frozen=True)
 class TlsFiles:
@@ -35,11 +42,6 @@ class TlsFiles:
 
 def self_signed(directory: Path | None = None, hostnames: tuple[str, ...] = ("localhost",)) -> TlsFiles:
     """Create a private CA and a server certificate signed by it, valid for loopback names, in ``directory``."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
     folder = Path(directory or tempfile.mkdtemp(prefix="mailtrap-lite-tls-"))
     folder.mkdir(parents=True, exist_ok=True)
     now = datetime.datetime.now(datetime.timezone.utc)

@@ -10,6 +10,7 @@ import re
 from urllib.parse import quote
 
 from flask import Blueprint, Response, jsonify, redirect, request
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from mailtrap_lite.message import Message
 from mailtrap_lite.web.errors import not_found
@@ -109,7 +110,7 @@ def _inline_html(found: Message) -> str:
 
 
 @api_message.get("/view/latest")
-def view_latest() -> Response:
+def view_latest() -> WerkzeugResponse:
     """Redirect to the UI page of the newest message (matching ``?query=`` when given), as Mailpit does."""
     found = find_message(LATEST)
     return redirect(f"/#/message/{found.id}", code=302)
