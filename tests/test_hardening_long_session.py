@@ -22,7 +22,8 @@ def test_a_long_session_keeps_a_bounded_transcript() -> None:
         assert len(record.lines) <= MAX_TRANSCRIPT_LINES
         assert record.lines[0].text.startswith("220")  # the start of the conversation is kept
         assert record.lines[1].text.startswith("ehlo")
-        assert record.lines[-1].text.startswith("221")  # and so is its end
+        # and so is its end (the "(connection closed)" line may or may not have followed the 221 yet)
+        assert any(line.text.startswith("221") for line in record.lines[-2:])
         assert len(record.attempts) <= MAX_SESSION_ATTEMPTS
         assert record.attempts[-1].message_id == server.store.snapshot()[-1].id
         assert len(server.sessions.attempts()) == MESSAGES
