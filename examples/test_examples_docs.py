@@ -6,8 +6,16 @@ import re
 from pathlib import Path
 
 EXAMPLES = Path(__file__).parent
-SECTION = EXAMPLES.parent / "docs" / "readme" / "examples.md"
+README = EXAMPLES.parent / "README.md"
 SNIPPET = re.compile(r"```python\n(.*?)```", re.DOTALL)
+
+
+def examples_section() -> str:
+    """The README's "Examples on real apps" section, up to the next section."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index("\n## Examples on real apps\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else None]
 
 
 def example_folders() -> list[Path]:
@@ -17,14 +25,14 @@ def example_folders() -> list[Path]:
 
 def test_every_snippet_is_code_from_an_example() -> None:
     sources = "\n".join(path.read_text(encoding="utf-8") for path in EXAMPLES.rglob("*.py"))
-    snippets = SNIPPET.findall(SECTION.read_text(encoding="utf-8"))
-    assert snippets, f"no python snippets in {SECTION}"
+    snippets = SNIPPET.findall(examples_section())
+    assert snippets, "no python snippets in the README's examples section"
     stale = [snippet.splitlines()[0] for snippet in snippets if snippet not in sources]
-    assert stale == [], "snippets in docs/readme/examples.md no longer match the examples' code"
+    assert stale == [], "snippets in the README's examples section no longer match the examples' code"
 
 
 def test_every_example_is_listed_and_has_a_readme_and_tests() -> None:
-    listed = SECTION.read_text(encoding="utf-8")
+    listed = examples_section()
     for folder in example_folders():
         assert f"[`{folder.name}/`](examples/{folder.name}/)" in listed, f"{folder.name} is not in the table"
         assert (folder / "README.md").is_file(), f"{folder.name} has no README.md"

@@ -12,7 +12,17 @@ import pytest
 
 from mailtrap_lite import ConfigError, FaultEngine, Faults, MailServer, parse_rule, rule_from_dict
 
-DOC = (Path(__file__).parent.parent / "docs" / "readme" / "faults.md").read_text()
+README = (Path(__file__).parent.parent / "README.md").read_text()
+
+
+def section(title: str) -> str:
+    """One ``## title`` section of the README, up to the next one."""
+    start = README.index(f"\n## {title}\n")
+    end = README.find("\n## ", start + 1)
+    return README[start : end if end != -1 else None]
+
+
+DOC = section("Fault injection")
 
 
 def blocks(language: str) -> list[str]:
@@ -21,7 +31,7 @@ def blocks(language: str) -> list[str]:
 
 @pytest.mark.parametrize("code", blocks("python"))
 def test_python_examples_run(code: str) -> None:
-    exec(compile(code, "faults.md", "exec"), {})
+    exec(compile(code, "README.md", "exec"), {})
 
 
 PRESET_ROWS = re.findall(r"^\| `((?:fail_next|sequence|reject|greylist|rate_limit|delay|hang|disconnect|"
