@@ -207,7 +207,10 @@ class MailServer:
             raise ConfigError("--http", _bind_problem(error, host, port)) from None
         self._http = make_server(host, port, create_app(self), threaded=True, fd=listener.detach())
         self.http_port = self._http.socket.getsockname()[1]
-        self._http_thread = threading.Thread(target=self._http.serve_forever, name="mailtrap-lite-http", daemon=True)
+        # serve_forever checks for shutdown every poll interval: 0.1 s keeps stop() quick without a busy thread.
+        self._http_thread = threading.Thread(
+            target=self._http.serve_forever, kwargs={"poll_interval": 0.1}, name="mailtrap-lite-http", daemon=True
+        )
         self._http_thread.start()
 
     def stop(self) -> None:
