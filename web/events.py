@@ -1,9 +1,12 @@
 """The live event stream ``GET /api/events``: Mailpit's websocket frames plus our ``session`` and ``faults``.
 
 Bus subscribers run inside the publisher (often the SMTP thread), so ours only appends the event to an inbox.
-One dispatcher thread per app turns events into JSON frames, in the order the changes happened, and offers each
-frame to every client's bounded queue; each connection's own thread sends from its queue. A client that falls
-more than ``BACKLOG`` frames behind is dropped, so a slow or vanished reader never holds up SMTP or other readers.
+One dispatcher thread per app drains every pending event at each wake-up, turns them into JSON frames once (not
+once per client), in the order the changes happened, and hands the whole batch to every client's bounded queue
+with one lock and one wake-up per client; each connection's own thread takes everything queued and writes it to
+the socket in one go. Under load the dispatcher wakes at most once per ``_BATCH_GAP``, so a burst of mail costs a
+few thread wake-ups instead of two per message. A client that falls more than ``BACKLOG`` frames behind is
+dropped, so a slow or vanished reader never holds up SMTP or other readers.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ import queue
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app
 from flask_sock import Sock
+from wsproto.events import TextMessage
 
 from mailtrap_lite import __version__
 from mailtrap_lite.events import Event
@@ -38,18 +43,51 @@ _STORE_CHANGES = {"new", "update", "delete", "truncate", "prune"}
 _BULK_TYPES = {"update", "delete"}
 PRUNE_THRESHOLD = 200  # as Mailpit: more changes than this at once become a single "prune"
 _DRAIN_LIMIT = 10_000
+_BATCH_GAP = 0.005  # under load, the dispatcher wakes at most this often (seconds): events wait at most this long
+_encode = json.JSONEncoder(separators=(",", ":")).encode  # compact frames, one encoder for all
 
 events = Blueprint("events", __name__)
 sock = Sock()
 
 
 class _Client:
-    """One websocket connection's outgoing frames; ``abort`` cuts the connection without waiting for it."""
+    """One websocket connection's outgoing frames; ``abort`` cuts the connection without waiting for it.
+
+    Frames queued plus frames taken by the sender but not yet written count as "behind"; more than ``backlog``
+    of them and :meth:`offer` refuses (the hub then drops the client).
+    """
 
     def __init__(self, backlog: int, abort: Callable[[], None]) -> None:
-        self.frames: queue.Queue[str] = queue.Queue(maxsize=backlog)
+        self.backlog = backlog
+        self.frames: deque[str] = deque()
+        self.sending = 0  # frames the sender has taken and is writing
+        self.ready = threading.Condition(threading.Lock())
         self.abort = abort
         self.dropped = False
+
+    def offer(self, frames: list[str]) -> bool:
+        """Queue ``frames`` (all or none) and wake the sender once; False if that would exceed the backlog."""
+        with self.ready:
+            if len(self.frames) + self.sending + len(frames) > self.backlog:
+                return False
+            self.frames.extend(frames)
+            self.ready.notify()
+        return True
+
+    def take(self, timeout: float) -> list[str]:
+        """Everything queued (waiting up to ``timeout`` for something); call :meth:`sent` once it is written."""
+        with self.ready:
+            if not self.frames:
+                self.ready.wait(timeout)
+            batch = list(self.frames)
+            self.frames.clear()
+            self.sending = len(batch)
+        return batch
+
+    def sent(self) -> None:
+        """The batch from :meth:`take` is written."""
+        with self.ready:
+            self.sending = 0
 
 
 class EventHub:
@@ -72,7 +110,7 @@ class EventHub:
     def connect(self, abort: Callable[[], None]) -> _Client:
         """Register a new connection; it first gets a ``stats`` frame."""
         client = _Client(self.backlog, abort)
-        client.frames.put_nowait(self._stats_frame())
+        client.offer([self._stats_frame()])
         with self._lock:
             self._clients.add(client)
             if self._dispatcher is None or not self._dispatcher.is_alive():
@@ -90,13 +128,14 @@ class EventHub:
         with self._lock:
             self._clients.discard(client)
 
-    def _broadcast(self, frame: str) -> None:
+    def _broadcast(self, frames: list[str]) -> None:
+        """Offer the same frame strings, in order, to every client: one lock and one wake-up per client."""
+        if not frames:
+            return
         with self._lock:
             clients = list(self._clients)
         for client in clients:
-            try:
-                client.frames.put_nowait(frame)
-            except queue.Full:
+            if not client.offer(frames):
                 log.warning("dropping a websocket client that is %d events behind", self.backlog)
                 client.dropped = True
                 self.disconnect(client)
@@ -105,32 +144,37 @@ class EventHub:
     def _dispatch(self) -> None:
         last_stats = 0.0
         stats_due: float | None = None
+        inbox = self._inbox
         while self.server.running:
             wait = _IDLE_CHECK if stats_due is None else max(0.0, stats_due - time.monotonic())
             try:
-                pending = [self._inbox.get(timeout=wait)]
+                pending = [inbox.get(timeout=wait)]
             except queue.Empty:
                 pending = []
             while pending and len(pending) < _DRAIN_LIMIT:  # take what else is already waiting
                 try:
-                    pending.append(self._inbox.get_nowait())
+                    pending.append(inbox.get_nowait())
                 except queue.Empty:
                     break
+            frames: list[str] = []
             for event in coalesce(pending):
                 frame = self._frame(event)
                 if frame is not None:
-                    self._broadcast(frame)
+                    frames.append(frame)
                 if event.type in _STORE_CHANGES and stats_due is None:
                     stats_due = max(time.monotonic(), last_stats + STATS_INTERVAL)
             if stats_due is not None and time.monotonic() >= stats_due:
-                self._broadcast(self._stats_frame())
+                frames.append(self._stats_frame())
                 last_stats, stats_due = time.monotonic(), None
+            self._broadcast(frames)
+            if pending:  # busy: let events gather for a moment rather than waking for each one
+                time.sleep(_BATCH_GAP)
 
     def _frame(self, event: Event) -> str | None:
         data = self._data(event)
         if data is _SKIP:
             return None
-        return json.dumps({"Type": event.type, "Data": data})
+        return _encode({"Type": event.type, "Data": data})
 
     def _data(self, event: Event) -> Any:
         store = self.server.store
@@ -150,8 +194,8 @@ class EventHub:
 
     def _stats_frame(self) -> str:
         store = self.server.store
-        return json.dumps({"Type": "stats", "Data": {"Total": len(store), "Unread": store.unread,
-                                                     "Version": f"v{__version__}"}})
+        return _encode({"Type": "stats", "Data": {"Total": len(store), "Unread": store.unread,
+                                                  "Version": f"v{__version__}"}})
 
 
 _SKIP = object()
@@ -182,6 +226,23 @@ def hub() -> EventHub:
     return found
 
 
+def _writer(ws: Any) -> Callable[[list[str]], None]:
+    """How to write a batch of text frames to ``ws``: encoded by its wsproto connection (which applies
+    permessage-deflate when negotiated) and written to the socket at once; ``ws.send`` per frame if this
+    simple-websocket does not expose the connection and socket."""
+    connection, raw = getattr(ws, "ws", None), getattr(ws, "sock", None)
+    if connection is None or raw is None or not hasattr(raw, "sendall"):
+        def send_each(frames: list[str]) -> None:
+            for frame in frames:
+                ws.send(frame)
+        return send_each
+
+    def send_all(frames: list[str]) -> None:
+        raw.sendall(b"".join([connection.send(TextMessage(data=frame)) for frame in frames]))
+
+    return send_all
+
+
 def _shutdown(ws: Any) -> None:
     """Cut a connection at the socket, which also frees a thread blocked sending to it."""
     with contextlib.suppress(OSError):
@@ -201,16 +262,19 @@ def refuse_over_the_limit() -> Response | None:
 def event_stream(ws: Any) -> None:
     """Send frames to one websocket client until it leaves, falls too far behind, or the server stops."""
     events_hub = hub()
+    write = _writer(ws)
     client = events_hub.connect(lambda: _shutdown(ws))
     try:
         while ws.connected and events_hub.server.running and not client.dropped:
-            try:
-                frame = client.frames.get(timeout=_IDLE_CHECK)
-            except queue.Empty:
+            frames = client.take(_IDLE_CHECK)
+            if not frames:
                 continue
+            if not ws.connected:
+                break
             try:
-                ws.send(frame)
+                write(frames)
             except OSError:  # the client vanished, or was cut off for falling behind: nothing left to send to
                 break
+            client.sent()
     finally:
         events_hub.disconnect(client)
