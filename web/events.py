@@ -53,14 +53,14 @@ sock = Sock()
 class _Client:
     """One websocket connection's outgoing frames; ``abort`` cuts the connection without waiting for it.
 
-    Frames queued plus frames taken by the sender but not yet written count as "behind"; more than ``backlog``
-    of them and :meth:`offer` refuses (the hub then drops the client).
+    As with a bounded queue, the frames waiting here count as "behind": more than ``backlog`` of them and
+    :meth:`offer` refuses (the hub then drops the client). The batch the sender has taken and is writing (at most
+    ``backlog`` frames) is handed to the socket like the single frame the per-frame sender had in hand.
     """
 
     def __init__(self, backlog: int, abort: Callable[[], None]) -> None:
         self.backlog = backlog
         self.frames: deque[str] = deque()
-        self.sending = 0  # frames the sender has taken and is writing
         self.ready = threading.Condition(threading.Lock())
         self.abort = abort
         self.dropped = False
@@ -68,26 +68,20 @@ class _Client:
     def offer(self, frames: list[str]) -> bool:
         """Queue ``frames`` (all or none) and wake the sender once; False if that would exceed the backlog."""
         with self.ready:
-            if len(self.frames) + self.sending + len(frames) > self.backlog:
+            if len(self.frames) + len(frames) > self.backlog:
                 return False
             self.frames.extend(frames)
             self.ready.notify()
         return True
 
     def take(self, timeout: float) -> list[str]:
-        """Everything queued (waiting up to ``timeout`` for something); call :meth:`sent` once it is written."""
+        """Everything queued, oldest first (waiting up to ``timeout`` for something)."""
         with self.ready:
             if not self.frames:
                 self.ready.wait(timeout)
             batch = list(self.frames)
             self.frames.clear()
-            self.sending = len(batch)
         return batch
-
-    def sent(self) -> None:
-        """The batch from :meth:`take` is written."""
-        with self.ready:
-            self.sending = 0
 
 
 class EventHub:
@@ -275,6 +269,5 @@ def event_stream(ws: Any) -> None:
                 write(frames)
             except OSError:  # the client vanished, or was cut off for falling behind: nothing left to send to
                 break
-            client.sent()
     finally:
         events_hub.disconnect(client)
