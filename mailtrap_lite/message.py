@@ -17,7 +17,7 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 
@@ -29,6 +29,33 @@ _SNIPPET_SOURCE = 64 * 1024
 _LINK_RE = re.compile(r"""https?://[^\s<>"'()\[\]{}]+""", re.IGNORECASE)
 _HREF_RE = re.compile(r"""(?:href|src)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?"
+_ZONES: dict[tuple[timedelta | None, str | None], timezone] = {}
+
+
+def _share_zone(when: datetime) -> datetime:
+    """``when`` with one fixed-offset zone shared by every datetime of the same offset and zone name.
+
+    ``datetime.now().astimezone()`` and ``parsedate_to_datetime`` make a new zone object (and name string) per call,
+    so thousands of stored timestamps would each carry their own. Other kinds of tzinfo are left alone.
+    """
+    zone = when.tzinfo
+    if type(zone) is not timezone:
+        return when
+    shared = _ZONES.setdefault((when.utcoffset(), when.tzname()), zone)
+    return when if shared is zone else when.replace(tzinfo=shared)
+
+
+@functools.lru_cache(maxsize=1024)
+def _shared_value(value: Envelope | SmtpFacts) -> Envelope | SmtpFacts:
+    """The first equal instance seen: messages of one session (and most envelopes) are alike, and both are frozen."""
+    return value
+
+
+def _shared(value: Envelope | SmtpFacts) -> Envelope | SmtpFacts:
+    try:
+        return _shared_value(value)
+    except TypeError:  # an unhashable field (say a list of recipients): keep the object as given
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +159,9 @@ class Message:
     ) -> None:
         object.__setattr__(self, "id", id)
         object.__setattr__(self, "raw", bytes(raw))
-        object.__setattr__(self, "envelope", envelope)
-        object.__setattr__(self, "smtp", smtp)
-        object.__setattr__(self, "received_at", received_at)
+        object.__setattr__(self, "envelope", _shared(envelope))
+        object.__setattr__(self, "smtp", _shared(smtp))
+        object.__setattr__(self, "received_at", _share_zone(received_at))
         object.__setattr__(self, "seq", seq)
         object.__setattr__(self, "_summary", None)
         object.__setattr__(self, "_search_text", None)
@@ -327,6 +354,32 @@ def parse_addresses(value: str) -> tuple[Address, ...]:
     """Parse an address-list header value into Addresses; unparseable text becomes a name-only Address."""
     if not value.strip():
         return ()
+    if len(value) <= _SHARED_VALUE_LENGTH:
+        return _shared_addresses(value)
+    return _parse_addresses(value)
+
+
+# The same few From/To values recur across thousands of messages: cached summaries share one (immutable) tuple of
+# Addresses per value instead of holding a copy each. Bounded, and only for short values.
+_SHARED_VALUE_LENGTH = 256
+
+
+@functools.lru_cache(maxsize=1024)
+def _shared_addresses(value: str) -> tuple[Address, ...]:
+    return _parse_addresses(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _shared_bcc(recipients: tuple[str, ...], to: tuple[Address, ...], cc: tuple[Address, ...]) -> tuple[Address, ...]:
+    return _bcc_of(recipients, to, cc)
+
+
+def _bcc_of(recipients: tuple[str, ...], to: tuple[Address, ...], cc: tuple[Address, ...]) -> tuple[Address, ...]:
+    visible = {a.address.lower() for a in (*to, *cc)}
+    return tuple(Address("", r) for r in recipients if r.lower() not in visible)
+
+
+def _parse_addresses(value: str) -> tuple[Address, ...]:
     found = []
     for name, addr in getaddresses([value]):
         if not name and not addr:
@@ -349,7 +402,7 @@ def _parse_date(value: str, fallback: datetime) -> datetime:
         return fallback
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=fallback.tzinfo)
-    return parsed
+    return _share_zone(parsed)
 
 
 def _collapse(text: str) -> str:
@@ -380,8 +433,9 @@ def _summary_of(
 ) -> Summary:
     to = parse_addresses(_first_header(headers, "To"))
     cc = parse_addresses(_first_header(headers, "Cc"))
-    visible = {a.address.lower() for a in (*to, *cc)}
-    bcc = tuple(Address("", r) for r in message.envelope.recipients if r.lower() not in visible)
+    recipients = message.envelope.recipients
+    small = type(recipients) is tuple and len(recipients) <= 8 and len(to) + len(cc) <= 8  # hashable and short
+    bcc = _shared_bcc(recipients, to, cc) if small else _bcc_of(recipients, to, cc)
     from_list = parse_addresses(_first_header(headers, "From"))
     # The snippet needs 250 characters: look at the start of a body only, however large the body is.
     snippet_source = text[:_SNIPPET_SOURCE] if text.strip() else html_to_text(html[:_SNIPPET_SOURCE])

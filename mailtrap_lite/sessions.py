@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
 import threading
 import time
 from collections import deque
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from mailtrap_lite.events import Event, EventBus
+from mailtrap_lite.message import _share_zone
 
 _MAX_LINE = 512
 # A client may keep one connection for thousands of messages: its transcript keeps the first lines (greeting,
@@ -29,7 +31,17 @@ MAX_SESSION_ATTEMPTS = 500
 _PATH_RE = re.compile(r"<([^>]*)>")
 
 
-@dataclass(frozen=True)
+def _now() -> datetime:
+    """``datetime.now().astimezone()`` with a shared zone object (every attempt carries a timestamp)."""
+    return _share_zone(datetime.now().astimezone())
+
+
+def _intern(text: str) -> str:
+    """One copy of short strings that recur from message to message (commands, addresses, HELO names)."""
+    return sys.intern(text) if len(text) <= 128 else text
+
+
+@dataclass(frozen=True, slots=True)
 class TranscriptLine:
     """One line of a session: ``direction`` is ``C`` (client), ``S`` (server) or ``F`` (a fault fired)."""
 
@@ -38,7 +50,7 @@ class TranscriptLine:
     text: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Attempt:
     """One mail transaction as the client experienced it."""
 
@@ -51,7 +63,7 @@ class Attempt:
     reply_text: str = ""
     fault: str | None = None
     message_id: str | None = None
-    at: datetime = field(default_factory=lambda: datetime.now().astimezone())
+    at: datetime = field(default_factory=_now)
 
     @property
     def accepted(self) -> bool:
@@ -66,8 +78,8 @@ class SessionRecord:
         self._log = log
         self.id = session_id
         self.seq = seq
-        self.peer = peer
-        self.started_at = datetime.now().astimezone()
+        self.peer = _intern(peer)
+        self.started_at = _now()
         self.ended_at: datetime | None = None
         self.helo = ""
         self.tls = False
@@ -101,10 +113,11 @@ class SessionRecord:
         if verb == "MAIL":
             self._close_open()
             match = _PATH_RE.search(line)
-            self._open = Attempt(self._log.next_attempt_seq(), self.id, match.group(1) if match else line[10:].strip())
+            sender = _intern(match.group(1) if match else line[10:].strip())
+            self._open = Attempt(self._log.next_attempt_seq(), self.id, sender)
         elif verb == "RCPT":
             match = _PATH_RE.search(line)
-            self._pending_rcpt.append(match.group(1) if match else line[8:].strip())
+            self._pending_rcpt.append(_intern(match.group(1) if match else line[8:].strip()))
         elif verb in ("RSET", "QUIT", "HELO", "EHLO"):
             self._close_open()
 
@@ -153,7 +166,7 @@ class SessionRecord:
 
     def set_helo(self, name: str) -> None:
         """Record the HELO/EHLO name."""
-        self.helo = name
+        self.helo = _intern(name)
 
     def close(self) -> None:
         """The connection ended: close any open transaction and move the record to the finished ring."""
@@ -164,7 +177,7 @@ class SessionRecord:
             code, text = self._last_failure or (None, "")
             self._finish(Attempt(self._log.next_attempt_seq(), self.id, None, reply_code=code, reply_text=text,
                                  fault=self.faults[-1]))
-        self.ended_at = datetime.now().astimezone()
+        self.ended_at = _now()
         self._add("S", "(connection closed)")
         self._log.finished(self)
 
@@ -189,6 +202,8 @@ class SessionRecord:
     def _add(self, direction: str, text: str) -> None:
         if len(text) > _MAX_LINE:
             text = text[:_MAX_LINE] + f"... ({len(text)} chars)"
+        if direction == "C":  # commands recur; server replies carry message ids, so interning them would not pay
+            text = _intern(text)
         self.lines.append(TranscriptLine(round(time.monotonic() - self._start, 6), direction, text))
         if len(self.lines) > MAX_TRANSCRIPT_LINES:
             del self.lines[_TRANSCRIPT_HEAD : _TRANSCRIPT_HEAD + MAX_TRANSCRIPT_LINES // 2]
