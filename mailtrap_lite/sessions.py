@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import sys
 import threading
 import time
 from collections import deque
@@ -34,11 +33,6 @@ _PATH_RE = re.compile(r"<([^>]*)>")
 def _now() -> datetime:
     """``datetime.now().astimezone()`` with a shared zone object (every attempt carries a timestamp)."""
     return _share_zone(datetime.now().astimezone())
-
-
-def _intern(text: str) -> str:
-    """One copy of short strings that recur from message to message (commands, addresses, HELO names)."""
-    return sys.intern(text) if len(text) <= 128 else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +72,7 @@ class SessionRecord:
         self._log = log
         self.id = session_id
         self.seq = seq
-        self.peer = _intern(peer)
+        self.peer = peer
         self.started_at = _now()
         self.ended_at: datetime | None = None
         self.helo = ""
@@ -113,11 +107,11 @@ class SessionRecord:
         if verb == "MAIL":
             self._close_open()
             match = _PATH_RE.search(line)
-            sender = _intern(match.group(1) if match else line[10:].strip())
+            sender = match.group(1) if match else line[10:].strip()
             self._open = Attempt(self._log.next_attempt_seq(), self.id, sender)
         elif verb == "RCPT":
             match = _PATH_RE.search(line)
-            self._pending_rcpt.append(_intern(match.group(1) if match else line[8:].strip()))
+            self._pending_rcpt.append(match.group(1) if match else line[8:].strip())
         elif verb in ("RSET", "QUIT", "HELO", "EHLO"):
             self._close_open()
 
@@ -166,7 +160,7 @@ class SessionRecord:
 
     def set_helo(self, name: str) -> None:
         """Record the HELO/EHLO name."""
-        self.helo = _intern(name)
+        self.helo = name
 
     def close(self) -> None:
         """The connection ended: close any open transaction and move the record to the finished ring."""
@@ -202,8 +196,6 @@ class SessionRecord:
     def _add(self, direction: str, text: str) -> None:
         if len(text) > _MAX_LINE:
             text = text[:_MAX_LINE] + f"... ({len(text)} chars)"
-        if direction == "C":  # commands recur; server replies carry message ids, so interning them would not pay
-            text = _intern(text)
         self.lines.append(TranscriptLine(round(time.monotonic() - self._start, 6), direction, text))
         if len(self.lines) > MAX_TRANSCRIPT_LINES:
             del self.lines[_TRANSCRIPT_HEAD : _TRANSCRIPT_HEAD + MAX_TRANSCRIPT_LINES // 2]
