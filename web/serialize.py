@@ -30,8 +30,8 @@ def addresses(values: tuple[Address, ...]) -> list[JSON]:
     return [address(v) for v in values]
 
 
-def summary(message: Message, store: MessageStore) -> JSON:
-    """MessageSummary: a list item, a websocket ``new`` payload."""
+def _identity_and_addresses(message: Message, store: MessageStore) -> JSON:
+    """The keys that open both MessageSummary and Message, in Go's order: ID, MessageID, Read, From ... ReplyTo."""
     info = message.summary
     return {
         "ID": message.id,
@@ -42,6 +42,14 @@ def summary(message: Message, store: MessageStore) -> JSON:
         "Cc": addresses(info.cc),
         "Bcc": addresses(info.bcc),
         "ReplyTo": addresses(info.reply_to),
+    }
+
+
+def summary(message: Message, store: MessageStore) -> JSON:
+    """MessageSummary: a list item, a websocket ``new`` payload."""
+    info = message.summary
+    return {
+        **_identity_and_addresses(message, store),
         "Subject": info.subject,
         "Created": timestamp(message.received_at),
         "Username": message.smtp.auth_user,
@@ -100,14 +108,7 @@ def message_detail(message: Message, store: MessageStore) -> JSON:
     info = message.summary
     return_path = next(iter(message.header("Return-Path")), "").strip().strip("<>")
     return {
-        "ID": message.id,
-        "MessageID": info.message_id,
-        "Read": store.is_read(message.id),
-        "From": address(info.from_),
-        "To": addresses(info.to),
-        "Cc": addresses(info.cc),
-        "Bcc": addresses(info.bcc),
-        "ReplyTo": addresses(info.reply_to),
+        **_identity_and_addresses(message, store),
         "ReturnPath": return_path or message.envelope.sender or info.from_.address,
         "Subject": info.subject,
         "ListUnsubscribe": list_unsubscribe(message),
