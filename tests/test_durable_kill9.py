@@ -7,38 +7,14 @@ API, kill the process without warning, start it again on the same file and compa
 from __future__ import annotations
 
 import smtplib
-import threading
 from collections.abc import Iterator
-from email.message import EmailMessage
-from email.policy import SMTP
 from pathlib import Path
 
 import pytest
-from http_api import Api
-from test_cli import RunningCli
+from durable_load import DurableCli, LoadSenders, deliver, mail
 
 SENDERS = 4
 ACKED_BEFORE_KILL = 60
-
-
-class DurableCli(RunningCli):
-    """The CLI on a database file, with its API at hand."""
-
-    def __init__(self, db: Path) -> None:
-        super().__init__("--smtp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--db", str(db), "-q")
-        host, port = self.address("SMTP on").rsplit(":", 1)
-        self.smtp_host, self.smtp_port = host, int(port)
-        self.api = Api(self.address("web UI and API on"))
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown code runs at all."""
-        self.process.kill()
-        self.process.wait(10)
-
-    def stored(self) -> dict[str, dict[str, object]]:
-        """Every stored message's summary, keyed by Message-ID."""
-        listing = self.api.json("/api/v1/messages?limit=0")
-        return {m["MessageID"]: m for m in listing["messages"]}
 
 
 @pytest.fixture
@@ -54,25 +30,6 @@ def running(db: Path) -> Iterator[list[DurableCli]]:
     for server in servers:
         if server.process.poll() is None:
             server.kill()
-
-
-def mail(index: int) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = "app@example.com"
-    message["To"] = "user@example.com"
-    message["Subject"] = f"durable {index}"
-    message["Message-ID"] = f"<durable-{index}@example.com>"
-    message.set_content(f"message number {index}")
-    return message
-
-
-def deliver(client: smtplib.SMTP, message: EmailMessage) -> int:
-    """One mail transaction; returns the DATA reply code (250 means acknowledged)."""
-    client.ehlo_or_helo_if_needed()
-    client.mail("app@example.com")
-    client.rcpt("user@example.com")
-    code, _ = client.data(message.as_bytes(policy=SMTP))
-    return code
 
 
 def test_tags_and_read_state_survive_kill_9(db: Path, running: list[DurableCli]) -> None:
@@ -105,34 +62,12 @@ def test_tags_and_read_state_survive_kill_9(db: Path, running: list[DurableCli])
 def test_every_acknowledged_message_survives_kill_9_under_load(db: Path, running: list[DurableCli]) -> None:
     first = DurableCli(db)
     running.append(first)
-    acked: list[str] = []
-    lock = threading.Lock()
-    enough = threading.Event()
-
-    def sender(number: int) -> None:
-        index = number * 1_000_000
-        try:
-            with smtplib.SMTP(first.smtp_host, first.smtp_port, timeout=10) as client:
-                while True:
-                    index += 1
-                    message = mail(index)
-                    if deliver(client, message) == 250:
-                        with lock:
-                            acked.append(message["Message-ID"].strip("<>"))
-                            if len(acked) >= ACKED_BEFORE_KILL:
-                                enough.set()
-        except (smtplib.SMTPException, OSError):
-            pass  # the server was killed under us: what matters is what it acknowledged before
-
-    threads = [threading.Thread(target=sender, args=(n,)) for n in range(SENDERS)]
-    for thread in threads:
-        thread.start()
-    assert enough.wait(60), f"only {len(acked)} messages acknowledged"
+    senders = LoadSenders(first, SENDERS)
+    assert senders.wait_for_acks(ACKED_BEFORE_KILL), f"only {len(senders.acked)} messages acknowledged"
     first.kill()  # while the senders are mid-conversation
-    for thread in threads:
-        thread.join(15)
-    with lock:
-        acknowledged = set(acked)
+    senders.join()
+    with senders.lock:
+        acknowledged = set(senders.acked)
 
     second = DurableCli(db)
     running.append(second)
