@@ -146,7 +146,7 @@ class ParsedBody:
 class Message:
     """One captured message. Read-only: the store hands out the same object to every reader."""
 
-    __slots__ = ("__weakref__", "_search_text", "_summary", "envelope", "id", "raw", "received_at", "seq", "smtp")
+    __slots__ = ("__weakref__", "_summary", "envelope", "id", "raw", "received_at", "seq", "smtp")
 
     def __init__(
         self,
@@ -164,7 +164,6 @@ class Message:
         object.__setattr__(self, "received_at", _share_zone(received_at))
         object.__setattr__(self, "seq", seq)
         object.__setattr__(self, "_summary", None)
-        object.__setattr__(self, "_search_text", None)
 
     id: str
     raw: bytes
@@ -173,7 +172,6 @@ class Message:
     received_at: datetime
     seq: int
     _summary: Summary | None
-    _search_text: str | None
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Message is immutable (tried to set {name!r})")
@@ -201,13 +199,10 @@ class Message:
     def search_text(self) -> str:
         """Lower-cased text that a plain search word is matched against (addresses, subject, body, file names).
 
-        Built on the first search that needs it and kept, so later searches scan text instead of parsing MIME.
+        Computed on each call, not kept: searches look words up in the store's index
+        (:mod:`mailtrap_lite.search_index`) and read this text only to confirm a phrase.
         """
-        cached = self._search_text
-        if cached is None:
-            cached = _search_text(self)
-            object.__setattr__(self, "_search_text", cached)
-        return cached
+        return " ".join(search_words(self))
 
     @property
     def body(self) -> ParsedBody:
@@ -456,7 +451,12 @@ def _summary_of(
     )
 
 
-def _search_text(message: Message) -> str:
+def search_words(message: Message) -> list[str]:
+    """The words of a message's search text, in order: lower-cased, split on whitespace.
+
+    Addresses, subject, body text (the HTML's text when there is HTML) and attachment names; the search text is
+    these words joined by single spaces.
+    """
     summary = message.summary
     plain = read_plain(message.raw)
     if plain is not None:
@@ -466,7 +466,7 @@ def _search_text(message: Message) -> str:
         content = html_to_text(body.html) if body.html else body.text
         names = " ".join(p.filename for p in (*body.attachments, *body.inline))
     addresses = " ".join(str(a) for a in (summary.from_, *summary.to, *summary.cc, *summary.bcc, *summary.reply_to))
-    return " ".join(f"{addresses} {summary.subject} {content} {names}".lower().split())
+    return f"{addresses} {summary.subject} {content} {names}".lower().split()
 
 
 def _walk(part: EmailMessage, path: str, depth: int = 0) -> Iterator[tuple[str, EmailMessage]]:

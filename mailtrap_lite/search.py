@@ -38,7 +38,8 @@ class QueryError(MailtrapError, ValueError):
 
 
 class MessageFlags(Protocol):
-    """What a query needs to know beyond the message itself: its read flag and tags (the store provides both)."""
+    """What a query needs beyond the message itself: its read flag, its tags, and a way to look words up (the
+    store provides all three)."""
 
     def is_read(self, message_id: str) -> bool:
         """Whether the message has been read."""
@@ -46,6 +47,10 @@ class MessageFlags(Protocol):
 
     def tags_of(self, message_id: str) -> tuple[str, ...]:
         """The message's tags."""
+        ...
+
+    def text_predicate(self, value: str) -> Predicate:
+        """A test of whether ``value`` occurs in a message's search text (the store answers from its word index)."""
         ...
 
 
@@ -216,7 +221,7 @@ def _positive_check(term: Term, flags: MessageFlags) -> Predicate:
     """The un-negated test for one term."""
     field, value = term.field, term.value
     if field == "text":
-        return lambda m: value in m.search_text
+        return flags.text_predicate(value)
     if field in ("from", "to", "cc", "bcc", "reply-to", "addressed"):
         return lambda m: any(value in a.name.lower() or value in a.address.lower() for a in _addresses(m, field))
     if field == "subject":

@@ -19,6 +19,7 @@ from typing import Protocol
 from mailtrap_lite.events import Event, EventBus
 from mailtrap_lite.ids import new_id
 from mailtrap_lite.message import Envelope, Message, SmtpFacts
+from mailtrap_lite.search_index import SearchIndex
 
 Predicate = Callable[[Message], bool]
 
@@ -100,6 +101,7 @@ class MessageStore:
         self._last_seq = 0
         self._unread = 0
         self.deleted_total = 0
+        self._search_index = SearchIndex(self)
 
     # -- writing ----------------------------------------------------------------------------------------------
 
@@ -282,6 +284,11 @@ class MessageStore:
         state = self._states.get(message_id)
         return state.tags if state else ()
 
+    def text_predicate(self, value: str) -> Predicate:
+        """A test of whether ``value`` (lower-cased, whitespace collapsed) occurs in a message's search text,
+        answered from the store's word index."""
+        return self._search_index.predicate(value)
+
     def all_tags(self) -> list[str]:
         """Every tag in use, sorted case-insensitively."""
         with self._lock:
@@ -332,8 +339,14 @@ class MessageStore:
 
     def since(self, seq: int) -> list[Message]:
         """Messages stored after sequence number ``seq``, oldest first."""
+        fresh = []
         with self._lock:
-            return [s.message for s in self._states.values() if s.message.seq > seq]
+            for state in reversed(self._states.values()):  # newest first, stop at what was seen
+                if state.message.seq <= seq:
+                    break
+                fresh.append(state.message)
+        fresh.reverse()
+        return fresh
 
     def wait_for(
         self, predicate: Predicate, count: int = 1, timeout: float = 5.0, since_seq: int = 0
