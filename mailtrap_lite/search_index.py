@@ -12,6 +12,10 @@ The index is built lazily: the first search indexes every stored message, later 
 keeps no text per message; postings are a bare ``int`` for a word seen once and an ``array('I')`` otherwise.
 Deleted messages stay in the postings (a search only ever tests the messages still stored) until they outnumber
 the stored ones, when the next search drops them, so a capped store with churn does not grow the index.
+
+Searches run on the HTTP threads while SMTP stores mail on its own thread. The index lives under the store's lock
+(one lock, so no order to get wrong): a search reads the words of new mail without it and takes it only to add
+them, a batch at a time, and to answer. Dropping deleted mail is done under the lock in one go.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from typing import Protocol, TypeAlias
 from mailtrap_lite.message import Message, search_words
 
 Predicate = Callable[[Message], bool]
+_BATCH = 256  # messages indexed per hold of the store's lock
+
 Postings: TypeAlias = "int | array[int]"  # one sequence number, or an array('I') of them in order
 
 
@@ -45,9 +51,9 @@ class MessageSource(Protocol):
 class SearchIndex:
     """Words to message sequence numbers for the messages of one store; safe to search from several threads."""
 
-    def __init__(self, source: MessageSource) -> None:
+    def __init__(self, source: MessageSource, lock: threading.RLock) -> None:
         self._source = source
-        self._lock = threading.Lock()  # one catch-up at a time; ingest never waits for it
+        self._lock = lock  # the store's: a search holds it to read or change the index, not to read messages
         self._postings: dict[str, Postings] = {}
         self._vocabulary = "\n"  # every word, each followed by "\n"
         self._new_words: list[str] = []  # words not yet in _vocabulary
@@ -80,8 +86,8 @@ class SearchIndex:
     def lookup(self, value: str) -> tuple[set[int], int]:
         """Sequence numbers of the messages that may contain ``value`` (exactly those, when it has no space),
         and the sequence number up to which that answer covers every stored message."""
+        self._catch_up()
         with self._lock:
-            self._catch_up()
             self._drop_deleted()
             self._fold_new_words()
             return self._candidates(value), self._indexed_upto
@@ -89,14 +95,20 @@ class SearchIndex:
     # -- keeping up with the store ----------------------------------------------------------------------------
 
     def _catch_up(self) -> None:
-        for message in self._source.since(self._indexed_upto):
-            self._add(message)
-            self._indexed_upto = message.seq
+        """Index the messages stored since the last search. Their words are read without the lock (that is the
+        slow part) and added under it a batch at a time, so mail keeps arriving meanwhile; two searches catching
+        up at once may both read a batch, and only the first adds it."""
+        pending = self._source.since(self._indexed_upto)
+        for start in range(0, len(pending), _BATCH):
+            batch = [(m.seq, set(search_words(m))) for m in pending[start:start + _BATCH]]
+            with self._lock:
+                for seq, words in batch:
+                    if seq > self._indexed_upto:
+                        self._add(seq, words)
 
-    def _add(self, message: Message) -> None:
-        seq = message.seq
+    def _add(self, seq: int, words: set[str]) -> None:
         postings = self._postings
-        for word in set(search_words(message)):
+        for word in words:
             held = postings.get(word)
             if held is None:
                 postings[word] = seq
@@ -106,19 +118,15 @@ class SearchIndex:
             else:
                 held.append(seq)
         self._held += 1
+        self._indexed_upto = seq
 
     def _drop_deleted(self) -> None:
         """Once the deleted messages in the postings outnumber the stored ones, keep only the stored ones'."""
         if self._held <= 2 * len(self._source):
             return
         live = {m.seq for m in self._source.snapshot() if m.seq <= self._indexed_upto}
-        kept: dict[str, Postings] = {}
-        for word, held in self._postings.items():
-            remaining = _kept(held, live)
-            if remaining is not None:
-                kept[word] = remaining
-        self._postings = kept
-        self._vocabulary = "\n" + "".join(word + "\n" for word in kept)
+        self._postings = _without_deleted(self._postings, live)
+        self._vocabulary = "\n" + "".join(word + "\n" for word in self._postings)
         self._new_words = []
         self._held = len(live)
 
@@ -164,14 +172,22 @@ class SearchIndex:
         return found
 
 
-def _kept(held: Postings, live: set[int]) -> Postings | None:
-    """The postings of ``held`` still stored: an int, an array, or None when none is."""
-    if isinstance(held, int):
-        return held if held in live else None
-    remaining = array("I", [seq for seq in held if seq in live])
-    if len(remaining) > 1:
-        return remaining
-    return remaining[0] if remaining else None
+def _without_deleted(postings: dict[str, Postings], live: set[int]) -> dict[str, Postings]:
+    """The postings of the messages in ``live`` only; words no stored message holds are dropped."""
+    kept: dict[str, Postings] = {}
+    if not live:
+        return kept
+    for word, held in postings.items():
+        if isinstance(held, int):
+            if held in live:
+                kept[word] = held
+            continue
+        remaining = array("I", [seq for seq in held if seq in live])
+        if len(remaining) > 1:
+            kept[word] = remaining
+        elif remaining:
+            kept[word] = remaining[0]
+    return kept
 
 
 def _anything(message: Message) -> bool:
