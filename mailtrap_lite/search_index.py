@@ -8,7 +8,8 @@ string, searched with ``str.find``) for the words that contain the term and unio
 (a term with spaces) is narrowed the same way (its first word as a suffix, the middle words exactly, its last word
 as a prefix) and each candidate is then confirmed against its search text, computed on the spot.
 
-The index is built lazily: the first search indexes every stored message, later ones only what arrived since. It
+The index is built lazily: the first search that tests more than a few messages indexes every stored message,
+later ones only what arrived since. It
 keeps no text per message; postings are a bare ``int`` for a word seen once and an ``array('I')`` otherwise.
 Deleted messages stay in the postings (a search only ever tests the messages still stored) until they outnumber
 the stored ones, when the next search drops them, so a capped store with churn does not grow the index.
@@ -29,15 +30,21 @@ from mailtrap_lite.message import Message, search_words
 
 Predicate = Callable[[Message], bool]
 _BATCH = 256  # messages indexed per hold of the store's lock
+_READ_DIRECTLY = 64  # new messages a predicate may read itself before it turns to the index
 
 Postings: TypeAlias = "int | array[int]"  # one sequence number, or an array('I') of them in order
 
 
 class MessageSource(Protocol):
-    """What the index reads from the store: how many messages it holds, the ones stored after a sequence number,
-    and all of them (to drop deleted ones from the postings)."""
+    """What the index reads from the store: how many messages it holds, the newest sequence number, the messages
+    stored after a sequence number, and all of them (to drop deleted ones from the postings)."""
 
     def __len__(self) -> int: ...
+
+    @property
+    def last_seq(self) -> int:
+        """The sequence number of the newest message ever stored."""
+        ...
 
     def since(self, seq: int) -> list[Message]:
         """Messages stored after sequence number ``seq``, oldest first."""
@@ -63,20 +70,26 @@ class SearchIndex:
     def predicate(self, value: str) -> Predicate:
         """A test of whether ``value`` (lower-cased, whitespace collapsed) occurs in a message's search text.
 
-        The index is consulted on the first call, so a predicate built and never used costs nothing; messages
-        stored after that call are read directly.
+        When much mail is not indexed yet, the first few new messages tested are read directly, so a wait for
+        new mail or a look at the newest message stays cheap however large the store. Past those, or at the first
+        message the index holds, the index is consulted (and brought up to date) once; messages stored after that
+        are read directly.
         """
         if not value:
             return _anything
         phrase = " " in value
         hits: set[int] | None = None
         upto = 0
+        read_directly = 0
 
         def matches(message: Message) -> bool:
-            nonlocal hits, upto
-            if hits is None:
-                hits, upto = self.lookup(value)
+            nonlocal hits, upto, read_directly
             seq = message.seq
+            if hits is None:
+                if seq > self._indexed_upto and read_directly < _READ_DIRECTLY and self._catch_up_is_long():
+                    read_directly += 1
+                    return value in message.search_text
+                hits, upto = self.lookup(value)
             if seq > upto:
                 return value in message.search_text
             return seq in hits and (not phrase or value in message.search_text)
@@ -93,6 +106,10 @@ class SearchIndex:
             return self._candidates(value), self._indexed_upto
 
     # -- keeping up with the store ----------------------------------------------------------------------------
+
+    def _catch_up_is_long(self) -> bool:
+        """Whether more messages may wait to be indexed than a predicate reads directly."""
+        return self._source.last_seq - self._indexed_upto > _READ_DIRECTLY
 
     def _catch_up(self) -> None:
         """Index the messages stored since the last search. Their words are read without the lock (that is the

@@ -103,6 +103,15 @@ def test_after_most_mail_is_deleted_the_rest_is_still_found() -> None:
     assert subjects(store, "common") == ["Number 10", "Number 9", "Number 8"]
 
 
+def test_the_first_search_of_a_large_store_finds_all_of_it_and_so_do_the_next() -> None:
+    store = store_with(*(plain(f"Number {n}", "needle" if n % 2 else "hay") for n in range(300)))
+    latest = store.latest(parse_query("needle").predicate(store))  # the newest few are read, nothing is indexed
+    assert latest is not None and latest.subject == "Number 299"
+    expected = [f"Number {n}" for n in range(299, 0, -2)]
+    assert subjects(store, "needle") == expected  # the newest read directly, then the index built for the rest
+    assert subjects(store, "needle") == expected  # all from the index
+
+
 def test_mail_stored_after_a_search_is_found_by_the_next_one() -> None:
     store = store_with(plain("Early", "needle"))
     assert subjects(store, "needle") == ["Early"]
@@ -230,7 +239,7 @@ def queries(draw: st.DrawFn, store: MessageStore) -> str:
     return f'{negation}"{value}"{extra}'
 
 
-operations = st.lists(st.one_of(messages(), st.just("delete"), st.just("search")), max_size=30)
+operations = st.lists(st.one_of(messages(), st.sampled_from(["delete", "search", "flood"])), max_size=30)
 
 
 @settings(max_examples=150, deadline=None)
@@ -242,6 +251,9 @@ def test_the_index_finds_exactly_what_a_substring_search_of_each_message_finds(
     for operation in [*operations, "search"]:
         if isinstance(operation, EmailMessage):
             store.add(operation.as_bytes(), ENVELOPE)  # made here: the MIME boundary is random
+        elif operation == "flood":  # more new mail than a search reads before it turns to the index
+            for _ in range(70):
+                store.add(plain("Flood", "a b"), ENVELOPE)
         elif operation == "delete" and len(store):
             store.delete([data.draw(st.sampled_from(store.snapshot())).id])
         elif operation == "search":
