@@ -16,7 +16,7 @@ the stored ones, when the next search drops them, so a capped store with churn d
 
 Searches run on the HTTP threads while SMTP stores mail on its own thread. The index lives under the store's lock
 (one lock, so no order to get wrong): a search reads the words of new mail without it and takes it only to add
-them, a batch at a time, and to answer. Dropping deleted mail is done under the lock in one go.
+them and to answer. Dropping deleted mail is done under the lock in one go.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from typing import Protocol, TypeAlias
 from mailtrap_lite.message import Message, search_words
 
 Predicate = Callable[[Message], bool]
-_BATCH = 256  # messages indexed per hold of the store's lock
 _READ_DIRECTLY = 64  # new messages a predicate may read itself before it turns to the index
 
 Postings: TypeAlias = "int | array[int]"  # one sequence number, or an array('I') of them in order
@@ -113,15 +112,13 @@ class SearchIndex:
 
     def _catch_up(self) -> None:
         """Index the messages stored since the last search. Their words are read without the lock (that is the
-        slow part) and added under it a batch at a time, so mail keeps arriving meanwhile; two searches catching
-        up at once may both read a batch, and only the first adds it."""
-        pending = self._source.since(self._indexed_upto)
-        for start in range(0, len(pending), _BATCH):
-            batch = [(m.seq, set(search_words(m))) for m in pending[start:start + _BATCH]]
+        slow part) and added under it one message at a time, so mail keeps arriving meanwhile; two searches
+        catching up at once may both read a message, and only the first adds it."""
+        for message in self._source.since(self._indexed_upto):
+            words = set(search_words(message))  # dropped at once: kept alive longer, they cost the GC more
             with self._lock:
-                for seq, words in batch:
-                    if seq > self._indexed_upto:
-                        self._add(seq, words)
+                if message.seq > self._indexed_upto:
+                    self._add(message.seq, words)
 
     def _add(self, seq: int, words: set[str]) -> None:
         postings = self._postings
