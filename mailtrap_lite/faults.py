@@ -172,9 +172,14 @@ class FaultEngine:
     def _announce(self) -> None:
         self.bus.publish(Event("faults", self.rules()))
 
+    @property
+    def armed(self) -> bool:
+        """True when some rule or chaos trigger could fire (callers skip building a context otherwise)."""
+        return bool(self._rules or self._chaos_rules)
+
     def check(self, ctx: FaultContext) -> Firing | None:
         """The firing for this stage, or None. Rules first, then chaos; the first rule that fires wins."""
-        if not self._rules and not self._chaos_rules:
+        if not self.armed:
             return None
         now = self.clock()
         with self._lock:

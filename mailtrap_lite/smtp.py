@@ -25,6 +25,7 @@ from mailtrap_lite.limits import IdleTimer
 from mailtrap_lite.message import Envelope, SmtpFacts
 from mailtrap_lite.sessions import SessionLog, SessionRecord
 from mailtrap_lite.smtp_data import smtp_data
+from mailtrap_lite.smtp_paths import read_mail_options, read_path
 from mailtrap_lite.store import MessageStore
 
 log = logging.getLogger("mailtrap_lite.smtp")
@@ -40,6 +41,22 @@ class _DropDeliberateAuthWarning(logging.Filter):
 logging.getLogger("mail.log").addFilter(_DropDeliberateAuthWarning())
 
 _CAPABILITIES = ("8BITMIME", "SMTPUTF8", "PIPELINING", "ENHANCEDSTATUSCODES")
+_HELP_ATTRIBUTES = ("__smtp_syntax__", "__smtp_syntax_extended__", "__smtp_syntax_when__")
+
+_Command = Callable[..., Any]
+
+
+def same_help_as(original: _Command) -> Callable[[_Command], _Command]:
+    """Give an overriding ``smtp_<VERB>`` the HELP text aiosmtpd's own command declares (``HELP`` lists only
+    commands that carry it)."""
+
+    def copy(override: _Command) -> _Command:
+        for name in _HELP_ATTRIBUTES:
+            if hasattr(original, name):
+                setattr(override, name, getattr(original, name))
+        return override
+
+    return copy
 
 
 class CaptureHandler:
@@ -273,6 +290,7 @@ class CaptureSMTP(SMTP):
 
     # -- fault stages that aiosmtpd has no handler hook for ---------------------------------------------------
 
+    @same_help_as(SMTP.smtp_EHLO)
     async def smtp_EHLO(self, hostname: str) -> None:
         """EHLO, after the ``ehlo`` fault stage."""
         self.record.set_helo(hostname)
@@ -282,6 +300,7 @@ class CaptureSMTP(SMTP):
         await super().smtp_EHLO(hostname)
         self._esmtp_codes = bool(hostname)
 
+    @same_help_as(SMTP.smtp_HELO)
     async def smtp_HELO(self, hostname: str) -> None:
         """HELO, after the ``ehlo`` fault stage."""
         self.record.set_helo(hostname)
@@ -289,6 +308,7 @@ class CaptureSMTP(SMTP):
             return
         await super().smtp_HELO(hostname)
 
+    @same_help_as(SMTP.smtp_AUTH)
     async def smtp_AUTH(self, arg: str) -> None:
         """AUTH, after the ``auth`` fault stage; the authenticated user goes into the transcript."""
         if await self._reply_fault("auth"):
@@ -297,11 +317,44 @@ class CaptureSMTP(SMTP):
         if self.session is not None and self.session.authenticated:
             self.record.auth_user = _auth_user(self.session)
 
+    @same_help_as(SMTP.smtp_DATA)
     async def smtp_DATA(self, arg: str) -> None:
         """DATA, after the ``data`` fault stage (``data_end`` runs once the content has arrived)."""
         if self.envelope is not None and self.envelope.rcpt_tos and not arg and await self._reply_fault("data"):
             return
         await smtp_data(self, arg)  # aiosmtpd's DATA, reading the content in bulk instead of line by line
+
+    @same_help_as(SMTP.smtp_MAIL)
+    async def smtp_MAIL(self, arg: str | None) -> None:
+        """MAIL FROM: the everyday form (``FROM:<a@b>`` with simple options) is read here, quickly; anything else,
+        and every error reply, is aiosmtpd's own command."""
+        if await self.check_helo_needed() or await self.check_auth_needed("MAIL"):
+            return
+        session, envelope = self.session, self.envelope
+        path = read_path(arg, "FROM:")
+        options = None
+        if path is not None:
+            limit = self.data_size_limit or 0
+            options = read_mail_options(path[1], smtputf8_enabled=self.enable_SMTPUTF8, size_limit=limit)
+        if (path is None or options is None or session is None or envelope is None or envelope.mail_from
+                or (options[0] and not session.extended_smtp)):
+            await super().smtp_MAIL(arg)
+            return
+        mail_options, envelope.smtp_utf8 = options
+        await self.push(await self.capture.handle_MAIL(self, session, envelope, path[0], mail_options))
+
+    @same_help_as(SMTP.smtp_RCPT)
+    async def smtp_RCPT(self, arg: str | None) -> None:
+        """RCPT TO: an everyday ``TO:<a@b>`` without options is read here, quickly; anything else, and every error
+        reply, is aiosmtpd's own command."""
+        if await self.check_helo_needed() or await self.check_auth_needed("RCPT"):
+            return
+        session, envelope = self.session, self.envelope
+        path = read_path(arg, "TO:")
+        if path is None or path[1] or session is None or envelope is None or not envelope.mail_from:
+            await super().smtp_RCPT(arg)
+            return
+        await self.push(await self.capture.handle_RCPT(self, session, envelope, path[0], []))
 
     async def _reply_fault(self, stage: str) -> bool:
         status = await self.run_faults(stage)
@@ -316,6 +369,8 @@ class CaptureSMTP(SMTP):
         ``delay`` sleeps and carries on; ``hang`` never returns (the connection's end cancels it);
         ``disconnect`` closes the socket without a reply.
         """
+        if not self.capture.faults.armed:
+            return None
         envelope = self.envelope
         context = FaultContext(
             stage=stage,
