@@ -9,6 +9,7 @@ message was stored.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import threading
@@ -17,6 +18,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from mailtrap_lite.events import Event, EventBus
 from mailtrap_lite.message import _share_zone
@@ -35,9 +37,16 @@ def _now() -> datetime:
     return _share_zone(datetime.now().astimezone())
 
 
-@dataclass(frozen=True, slots=True)
-class TranscriptLine:
-    """One line of a session: ``direction`` is ``C`` (client), ``S`` (server) or ``F`` (a fault fired)."""
+@functools.lru_cache(maxsize=1024)
+def _shared_text(text: str) -> str:
+    """One copy of each recurring address: attempts keep thousands of copies of the same few senders."""
+    return text
+
+
+class TranscriptLine(NamedTuple):
+    """One line of a session: ``direction`` is ``C`` (client), ``S`` (server) or ``F`` (a fault fired).
+
+    A named tuple rather than a class: a busy server writes several of these per message."""
 
     elapsed: float
     direction: str
@@ -46,18 +55,26 @@ class TranscriptLine:
 
 @dataclass(slots=True)
 class Attempt:
-    """One mail transaction as the client experienced it."""
+    """One mail transaction as the client experienced it.
+
+    Kept for every transaction (thousands of them), so it holds tuples that start out as the shared empty tuple,
+    and its start time as a plain number (``at`` turns it into a datetime when asked)."""
 
     seq: int
     session_id: str
     sender: str | None
-    recipients: list[str] = field(default_factory=list)
-    rejected_recipients: list[tuple[str, int]] = field(default_factory=list)
+    recipients: tuple[str, ...] = ()
+    rejected_recipients: tuple[tuple[str, int], ...] = ()
     reply_code: int | None = None
     reply_text: str = ""
     fault: str | None = None
     message_id: str | None = None
-    at: datetime = field(default_factory=_now)
+    started: float = field(default_factory=time.time)
+
+    @property
+    def at(self) -> datetime:
+        """When the transaction started (MAIL FROM), in the local zone."""
+        return _share_zone(datetime.fromtimestamp(self.started).astimezone())
 
     @property
     def accepted(self) -> bool:
@@ -99,19 +116,19 @@ class SessionRecord:
             return
         if self._data_requested:
             return  # message content pipelined behind DATA: never logged as commands
-        verb = line.split(" ", 1)[0].split(":", 1)[0].upper()
-        words = line.split(" ")
-        self._add("C", f"{words[0]} {words[1]} ***" if verb == "AUTH" and len(words) > 2 else line)
+        verb = line.partition(" ")[0].partition(":")[0].upper()
+        words = line.split(" ", 3) if verb == "AUTH" else ()
+        self._add("C", f"{words[0]} {words[1]} ***" if len(words) > 2 else line)
         self._pending.append(verb)
         self._data_requested = verb == "DATA"
         if verb == "MAIL":
             self._close_open()
             match = _PATH_RE.search(line)
             sender = match.group(1) if match else line[10:].strip()
-            self._open = Attempt(self._log.next_attempt_seq(), self.id, sender)
+            self._open = Attempt(self._log.next_attempt_seq(), self.id, _shared_text(sender))
         elif verb == "RCPT":
             match = _PATH_RE.search(line)
-            self._pending_rcpt.append(match.group(1) if match else line[8:].strip())
+            self._pending_rcpt.append(_shared_text(match.group(1) if match else line[8:].strip()))
         elif verb in ("RSET", "QUIT", "HELO", "EHLO"):
             self._close_open()
 
@@ -211,9 +228,9 @@ class SessionRecord:
         elif verb == "RCPT":
             recipient = self._pending_rcpt.popleft() if self._pending_rcpt else ""
             if code < 400:
-                attempt.recipients.append(recipient)
+                attempt.recipients += (recipient,)
             else:
-                attempt.rejected_recipients.append((recipient, code))
+                attempt.rejected_recipients += ((recipient, code),)
                 attempt.reply_code, attempt.reply_text = code, text
         elif verb in ("DATA", "BDAT", ""):
             self._finish_open(code, text)

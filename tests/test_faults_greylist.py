@@ -40,7 +40,7 @@ def test_a_retrying_sender_passes_after_the_window_and_the_message_is_stored_onc
     attempts = server.sessions.attempts()
     assert [(a.reply_code, a.fault) for a in attempts] == [(451, rule.id), (250, None)]
     assert attempts[0].reply_text == "4.7.1 Greylisted, please try again in 0.5 seconds"
-    assert attempts[0].rejected_recipients == [("bob@example.com", 451)]
+    assert attempts[0].rejected_recipients == (("bob@example.com", 451),)
 
 
 def test_a_retry_inside_the_window_is_deferred_again_and_a_passed_pair_stays_passed(server: MailServer) -> None:

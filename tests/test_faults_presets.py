@@ -64,7 +64,7 @@ def test_reject_refuses_one_recipient_every_time_and_keeps_the_others(server: Ma
         assert refused == {"gone@bounce.test": (550, b"5.1.1 Mailbox unavailable")}
     assert [m.envelope.recipients for m in server.store.snapshot()] == [("bob@example.com",)] * 2
     assert rule.fired == 2
-    assert server.sessions.attempts()[0].rejected_recipients == [("gone@bounce.test", 550)]
+    assert server.sessions.attempts()[0].rejected_recipients == (("gone@bounce.test", 550),)
 
 
 def test_rate_limit_refuses_above_the_rate_with_421_and_recovers_after_a_second(server: MailServer) -> None:
