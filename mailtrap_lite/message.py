@@ -22,7 +22,7 @@ from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 
 from mailtrap_lite.html_text import html_to_text
-from mailtrap_lite.plain_mail import read_plain
+from mailtrap_lite.plain_mail import body_start, decode_body, plain_body, read_plain
 
 _SNIPPET_LENGTH = 250
 _SNIPPET_SOURCE = 64 * 1024
@@ -125,10 +125,21 @@ class Summary:
     bcc: tuple[Address, ...]
     reply_to: tuple[Address, ...]
     date: datetime
-    snippet: str
     attachment_count: int
     inline_count: int
     header_tags: tuple[str, ...]
+    # The snippet of MIME mail is kept; plain text mail (most of it) keeps a reference to its raw bytes instead and
+    # reads its snippet again when asked, which is cheap and saves a few hundred bytes per message.
+    kept_snippet: str | None = field(default=None, repr=False, compare=False)
+    raw: bytes = field(default=b"", repr=False, compare=False)
+    quoted_printable: bool = field(default=False, repr=False, compare=False)
+
+    @property
+    def snippet(self) -> str:
+        """The first 250 characters of the body text, whitespace collapsed."""
+        if self.kept_snippet is not None:
+            return self.kept_snippet
+        return plain_snippet(plain_body(self.raw), self.quoted_printable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,51 +415,71 @@ def _collapse(text: str) -> str:
     return " ".join(text.split())
 
 
-def _first_header(headers: tuple[tuple[str, str], ...], name: str) -> str:
-    """The first decoded value of header ``name`` (case-insensitive), or ""."""
-    wanted = name.lower()
-    return next((value for key, value in headers if key.lower() == wanted), "")
-
-
 def _summarise(message: Message) -> Summary:
     plain = read_plain(message.raw)
     if plain is not None:  # most mail: read without the full MIME parser, to the same result
-        return _summary_of(message, plain.headers, plain.text, "", 0, 0)
+        return _summary_of(message, plain.headers, 0, 0, None, plain.quoted_printable)
     body = _parse_body(message.raw)  # one MIME parse serves the summary and the views that follow
-    return _summary_of(message, body.headers, body.text, body.html, len(body.attachments), len(body.inline))
+    snippet = _snippet(body.text[:_SNIPPET_SOURCE] if body.text.strip() else html_to_text(body.html[:_SNIPPET_SOURCE]))
+    return _summary_of(message, body.headers, len(body.attachments), len(body.inline), snippet)
 
 
 def _summary_of(
     message: Message,
     headers: tuple[tuple[str, str], ...],
-    text: str,
-    html: str,
     attachment_count: int,
     inline_count: int,
+    snippet: str | None,
+    quoted_printable: bool = False,
 ) -> Summary:
-    to = parse_addresses(_first_header(headers, "To"))
-    cc = parse_addresses(_first_header(headers, "Cc"))
+    first: dict[str, str] = {}
+    for key, value in headers:
+        first.setdefault(key.lower(), value)
+    to = parse_addresses(first.get("to", ""))
+    cc = parse_addresses(first.get("cc", ""))
     recipients = message.envelope.recipients
     small = type(recipients) is tuple and len(recipients) <= 8 and len(to) + len(cc) <= 8  # hashable and short
     bcc = _shared_bcc(recipients, to, cc) if small else _bcc_of(recipients, to, cc)
-    from_list = parse_addresses(_first_header(headers, "From"))
-    # The snippet needs 250 characters: look at the start of a body only, however large the body is.
-    snippet_source = text[:_SNIPPET_SOURCE] if text.strip() else html_to_text(html[:_SNIPPET_SOURCE])
+    from_list = parse_addresses(first.get("from", ""))
     tags_header = ",".join(value for key, value in headers if key.lower() == "x-tags")
     return Summary(
-        message_id=_first_header(headers, "Message-ID").strip().strip("<>"),
-        subject=_first_header(headers, "Subject"),
+        message_id=first.get("message-id", "").strip().strip("<>"),
+        subject=first.get("subject", ""),
         from_=from_list[0] if from_list else Address("", ""),
         to=to,
         cc=cc,
         bcc=bcc,
-        reply_to=parse_addresses(_first_header(headers, "Reply-To")),
-        date=_parse_date(_first_header(headers, "Date"), message.received_at),
-        snippet=_collapse(snippet_source)[:_SNIPPET_LENGTH],
+        reply_to=parse_addresses(first.get("reply-to", "")),
+        date=_parse_date(first.get("date", ""), message.received_at),
         attachment_count=attachment_count,
         inline_count=inline_count,
         header_tags=tuple(t.strip() for t in tags_header.split(",") if t.strip()),
+        kept_snippet=snippet,
+        raw=message.raw if snippet is None else b"",
+        quoted_printable=quoted_printable,
     )
+
+
+def _snippet(text: str) -> str:
+    return _collapse(text)[:_SNIPPET_LENGTH]
+
+
+def plain_snippet(body: bytes, quoted_printable: bool) -> str:
+    """The snippet of a plain text body, decoding only as much of its start as 250 characters need."""
+    size = 512
+    while size < _SNIPPET_SOURCE:
+        start = body_start(body, size)
+        if start is None:
+            break
+        text = decode_body(start, quoted_printable)
+        words = text.split()
+        if words and not text[-1].isspace():
+            words.pop()  # the cut may have split this word, even one of its characters (a soft line break)
+        collapsed = " ".join(words)
+        if len(collapsed) >= _SNIPPET_LENGTH:
+            return collapsed[:_SNIPPET_LENGTH]
+        size *= 4
+    return _snippet(decode_body(body, quoted_printable)[:_SNIPPET_SOURCE])
 
 
 def search_words(message: Message) -> list[str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 _CONTENT_TYPE = re.compile(r'text/plain(?:\s*;\s*charset\s*=\s*"?(?:utf-8|us-ascii)"?)?\s*', re.IGNORECASE)
 _MESSAGE_ID = re.compile(r"\s*<[^<>\s]+>\s*")
-_HEADER_NAME = re.compile(rb"[!-9;-~]+")  # printable ASCII except the colon (RFC 5322 section 2.2)
+_HEADER_NAME = re.compile(r"[!-9;-~]+")  # printable ASCII except the colon (RFC 5322 section 2.2)
 _ADDRESS_HEADERS = ("from", "to", "cc", "reply-to")
 _ADDRESS_SPECIALS = set('"()\\;[]')
 _PLAIN_ENCODINGS = ("", "7bit", "8bit", "quoted-printable")
@@ -23,40 +23,67 @@ _PLAIN_ENCODINGS = ("", "7bit", "8bit", "quoted-printable")
 
 @dataclass(frozen=True, slots=True)
 class PlainMail:
-    """The unfolded headers (name, value) in order and the body text of a plain message."""
+    """The unfolded headers (name, value) in order and the body of a plain message, still encoded as sent."""
 
     headers: tuple[tuple[str, str], ...]
-    text: str
+    body: bytes
+    quoted_printable: bool
+
+    @property
+    def text(self) -> str:
+        """The whole body as text."""
+        return decode_body(self.body, self.quoted_printable)
 
 
 def read_plain(raw: bytes) -> PlainMail | None:
-    """Headers and text of ``raw`` when it is a plain single-part text message, else None."""
+    """Headers and body of ``raw`` when it is a plain single-part text message, else None."""
     head, separator, body = raw.partition(b"\r\n\r\n")
     if not separator or not head.isascii() or b"=?" in head or b"\n" in head.replace(b"\r\n", b""):
         return None
-    headers = _unfold(head.split(b"\r\n"))
+    headers = _unfold(head.decode("ascii"))
     if headers is None or not _is_plain(headers):
         return None
     encoding = next((v for k, v in headers if k.lower() == "content-transfer-encoding"), "").strip().lower()
-    if encoding == "quoted-printable":
+    return PlainMail(headers, body, encoding == "quoted-printable")
+
+
+def plain_body(raw: bytes) -> bytes:
+    """The body of a message :func:`read_plain` accepted, without reading its headers again."""
+    return raw.partition(b"\r\n\r\n")[2]
+
+
+def decode_body(body: bytes, quoted_printable: bool) -> str:
+    """The text of a plain body (or of any part of it that ends at a line break), as the stdlib would decode it."""
+    if quoted_printable:
         body = binascii.a2b_qp(body)  # what the stdlib's get_payload(decode=True) does for this encoding
-    return PlainMail(headers, body.decode("utf-8", "replace").replace("\r\n", "\n"))
+    return body.decode("utf-8", "replace").replace("\r\n", "\n")
 
 
-def _unfold(lines: list[bytes]) -> tuple[tuple[str, str], ...] | None:
+def body_start(body: bytes, size: int) -> bytes | None:
+    """The body up to the last line break within its first ``size`` bytes (a cut that splits no character, no
+    quoted-printable escape and no CRLF), or None when it is no longer than ``size`` or has no line break there."""
+    if len(body) <= size:
+        return None
+    end = body.rfind(b"\n", 0, size) + 1
+    return body[:end] if end else None
+
+
+def _unfold(head: str) -> tuple[tuple[str, str], ...] | None:
     """Join continuation lines to their header, as the full parser does (the line break goes, the indent stays)."""
-    headers: list[list[str]] = []
-    for line in lines:
-        if line[:1] in (b" ", b"\t"):
-            if not headers:
+    names: list[str] = []
+    values: list[str] = []
+    for line in head.split("\r\n"):
+        if line[:1] in (" ", "\t"):
+            if not values:
                 return None
-            headers[-1][1] += line.decode("ascii")
+            values[-1] += line
             continue
-        name, colon, value = line.partition(b":")
+        name, colon, value = line.partition(":")
         if not colon or not _HEADER_NAME.fullmatch(name):
             return None
-        headers.append([name.decode("ascii"), value.decode("ascii").lstrip(" \t")])
-    return tuple((name, value) for name, value in headers)
+        names.append(name)
+        values.append(value.lstrip(" \t"))
+    return tuple(zip(names, values, strict=True))
 
 
 def _is_plain(headers: tuple[tuple[str, str], ...]) -> bool:

@@ -26,6 +26,9 @@ mailbox = st.one_of(address, st.builds("{} <{}>".format, st.lists(word, min_size
 mailboxes = st.lists(mailbox, min_size=1, max_size=3).map(", ".join)
 date = st.sampled_from(["Mon, 2 Jan 2023 10:00:00 +0000", "2 Jan 2023 10:00 -0500", "not a date", "Tue, 3 Jan 2023"])
 body = st.text(st.characters(blacklist_categories=("Cs",)), max_size=400)
+# Long bodies, mostly words and line breaks: the snippet is read from the start of the body only.
+long_body = st.lists(st.one_of(word, st.sampled_from([" ", "\n", "  ", "\n\n", "é", "€", "\t"])), min_size=200,
+                     max_size=1500).map("".join)
 
 
 def folded(value: str) -> str:
@@ -45,7 +48,7 @@ def plain_messages(draw: st.DrawFn) -> bytes:
     for name, value in (("Cc", draw(mailboxes)), ("Reply-To", draw(mailbox)), ("X-Tags", draw(printable))):
         if draw(st.booleans()):
             headers.append((name, value))
-    text = draw(body).replace("\r", "").replace("\n", "\r\n").encode("utf-8")
+    text = draw(st.one_of(body, long_body)).replace("\r", "").replace("\n", "\r\n").encode("utf-8")
     if draw(st.booleans()):
         encoding = draw(st.sampled_from(["7bit", "8bit", "quoted-printable"]))
         headers.append(("Content-Type", draw(st.sampled_from(["text/plain", 'text/plain; charset="utf-8"']))))
@@ -56,11 +59,11 @@ def plain_messages(draw: st.DrawFn) -> bytes:
     return head.encode("ascii") + b"\r\n" + text
 
 
-def views_of(raw: bytes) -> tuple[object, str]:
-    """The list summary and the text a search matches against."""
+def views_of(raw: bytes) -> tuple[object, str, str]:
+    """The list summary, its snippet and the text a search matches against."""
     envelope = Envelope("sender@example.com", ("hidden@example.com", "shown@example.org"))
     message = Message("id", raw, envelope, SmtpFacts(), RECEIVED)
-    return message.summary, message.search_text
+    return message.summary, message.snippet, message.search_text
 
 
 @settings(max_examples=300, deadline=None)
