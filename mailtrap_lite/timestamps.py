@@ -14,10 +14,13 @@ def format_timestamp(moment: datetime | None) -> str | None:
         return None
     if moment.tzinfo is None:
         moment = moment.astimezone()
-    fraction = f"{moment.microsecond:06d}".rstrip("0")
-    offset = moment.strftime("%z")
-    zone = "Z" if offset in ("+0000", "-0000") else f"{offset[:3]}:{offset[3:5]}"
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if fraction else "") + zone
+    text = moment.isoformat()  # YYYY-MM-DDTHH:MM:SS[.ffffff]+HH:MM[:SS[.ffffff]]
+    clock, rest = text[:19], text[19:]
+    fraction = ""
+    if rest[:1] == ".":
+        fraction, rest = rest[:7].rstrip("0").rstrip("."), rest[7:]
+    offset = rest[:6]
+    return clock + fraction + ("Z" if offset in ("+00:00", "-00:00") else offset)
 
 
 def parse_timestamp(text: str) -> datetime:
