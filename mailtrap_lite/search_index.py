@@ -6,7 +6,8 @@ collapsed; see :func:`mailtrap_lite.message.search_words`). A term without a spa
 exactly when it is a substring of one of its words, so the index scans its vocabulary (one ``"\\n"``-joined
 string, searched with ``str.find``) for the words that contain the term and unions their postings. A phrase
 (a term with spaces) is narrowed the same way (its first word as a suffix, the middle words exactly, its last word
-as a prefix) and each candidate is then confirmed against its search text, computed on the spot.
+as a prefix) and each candidate is then confirmed against its search text, computed on the spot; the answers for
+the latest phrase searched are kept (a byte per message), so its next page or a refresh reads only new candidates.
 
 The index is built lazily: the first search that tests more than a few messages indexes every stored message,
 later ones only what arrived since. It
@@ -65,6 +66,7 @@ class SearchIndex:
         self._new_words: list[str] = []  # words not yet in _vocabulary
         self._indexed_upto = 0  # every message stored with a sequence number up to this one is indexed
         self._held = 0  # messages whose words are in the postings, deleted ones included
+        self._confirmed: _Confirmations | None = None  # of the latest phrase searched
 
     def predicate(self, value: str) -> Predicate:
         """A test of whether ``value`` (lower-cased, whitespace collapsed) occurs in a message's search text.
@@ -80,18 +82,21 @@ class SearchIndex:
         hits: set[int] | None = None
         upto = 0
         read_directly = 0
+        confirm: Predicate = _anything
 
         def matches(message: Message) -> bool:
-            nonlocal hits, upto, read_directly
+            nonlocal hits, upto, read_directly, confirm
             seq = message.seq
             if hits is None:
                 if seq > self._indexed_upto and read_directly < _READ_DIRECTLY and self._catch_up_is_long():
                     read_directly += 1
                     return value in message.search_text
                 hits, upto = self.lookup(value)
+                if phrase:
+                    confirm = self._confirmations(value, hits).confirm
             if seq > upto:
                 return value in message.search_text
-            return seq in hits and (not phrase or value in message.search_text)
+            return seq in hits and confirm(message)
 
         return matches
 
@@ -143,6 +148,7 @@ class SearchIndex:
         self._vocabulary = "\n" + "".join(word + "\n" for word in self._postings)
         self._new_words = []
         self._held = len(live)
+        self._confirmed = None
 
     def _fold_new_words(self) -> None:
         if self._new_words:
@@ -150,6 +156,16 @@ class SearchIndex:
             self._new_words = []
 
     # -- answering ----------------------------------------------------------------------------------------------
+
+    def _confirmations(self, value: str, candidates: set[int]) -> _Confirmations:
+        """Where a phrase's candidates are confirmed against their text. The answers are kept for the latest phrase
+        searched: the next page of it, or the refresh the UI makes when mail arrives, reads only new candidates."""
+        with self._lock:
+            if self._confirmed is None or self._confirmed.value != value:
+                # Later candidates of this phrase are newer than these (and the postings only shrink until a
+                # clean-up, which forgets these answers), so none falls below this base.
+                self._confirmed = _Confirmations(value, min(candidates, default=self._indexed_upto + 1))
+            return self._confirmed
 
     def _candidates(self, value: str) -> set[int]:
         if " " not in value:
@@ -184,6 +200,31 @@ class SearchIndex:
             else:
                 found.update(held)
         return found
+
+
+class _Confirmations:
+    """Whether each candidate of one phrase really holds it: one byte per sequence number from ``base`` on
+    (0 not read yet, 1 yes, 2 no), so 100,000 answers take 100 KB."""
+
+    __slots__ = ("base", "known", "value")
+
+    def __init__(self, value: str, base: int) -> None:
+        self.value = value
+        self.base = base
+        self.known = bytearray()
+
+    def confirm(self, message: Message) -> bool:
+        """Whether the phrase occurs in the message's search text, read once per message."""
+        at = message.seq - self.base
+        if at < 0:  # only when a clean-up and another search of the phrase overtook this one's lookup
+            return self.value in message.search_text
+        if at >= len(self.known):
+            self.known.extend(bytes(at + 1 - len(self.known)))
+        answer = self.known[at]
+        if not answer:
+            answer = 1 if self.value in message.search_text else 2
+            self.known[at] = answer
+        return answer == 1
 
 
 def _without_deleted(postings: dict[str, Postings], live: set[int]) -> dict[str, Postings]:
