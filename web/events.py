@@ -1,16 +1,19 @@
 """The live event stream ``GET /api/events``: Mailpit's websocket frames plus our ``session`` and ``faults``.
 
 Bus subscribers run inside the publisher (often the SMTP thread), so ours only appends the event to an inbox.
-One dispatcher thread per app drains every pending event at each wake-up, turns them into JSON frames once (not
-once per client), in the order the changes happened, and hands the whole batch to every client's bounded queue
-with one lock and one wake-up per client; each connection's own thread takes everything queued and writes it to
-the socket in one go. Under load the dispatcher wakes at most once per ``_BATCH_GAP``, so a burst of mail costs a
-few thread wake-ups instead of two per message. A client that falls more than ``BACKLOG`` frames behind is
+When the publisher is the SMTP event loop, a ``new`` event's frame is built on that loop just after the SMTP reply
+has gone out (building it in another thread cost twice as much: the two threads fought over the interpreter lock).
+One dispatcher thread per app drains every pending event at each wake-up, builds the frames nobody built yet
+(once, not once per client), in the order the changes happened, and hands the whole batch to every client's
+bounded queue with one lock and one wake-up per client; each connection's own thread takes everything queued and
+writes it to the socket in one go. Under load the dispatcher wakes at most once per ``_BATCH_GAP``, so a burst
+of mail costs a few thread wake-ups instead of two per message. A client that falls more than ``BACKLOG`` frames behind is
 dropped, so a slow or vanished reader never holds up SMTP or other readers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -43,7 +46,7 @@ _STORE_CHANGES = {"new", "update", "delete", "truncate", "prune"}
 _BULK_TYPES = {"update", "delete"}
 PRUNE_THRESHOLD = 200  # as Mailpit: more changes than this at once become a single "prune"
 _DRAIN_LIMIT = 10_000
-_BATCH_GAP = 0.005  # under load, the dispatcher wakes at most this often (seconds): events wait at most this long
+_BATCH_GAP = 0.02  # under load, the dispatcher wakes at most this often (seconds): events wait at most this long
 _encode = json.JSONEncoder(separators=(",", ":")).encode  # compact frames, one encoder for all
 
 events = Blueprint("events", __name__)
@@ -92,14 +95,30 @@ class EventHub:
         self.backlog = backlog
         self._clients: set[_Client] = set()
         self._lock = threading.Lock()
-        self._inbox: queue.SimpleQueue[Event] = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
         self._dispatcher: threading.Thread | None = None
         server.bus.subscribe(self._on_event)
 
     def _on_event(self, event: Event) -> None:
-        """Runs in the publishing thread: never blocks, builds nothing when nobody listens."""
-        if self._clients:
-            self._inbox.put(event)
+        """Runs in the publishing thread: never blocks, builds nothing when nobody listens.
+
+        On an asyncio loop (the SMTP side), a ``new`` event's frame is built by that loop right after its current
+        step, that is once the SMTP reply has been written: there it costs about half what it costs in the
+        dispatcher thread, which would compete with the SMTP thread for the interpreter lock at every step."""
+        if not self._clients:
+            return
+        pending = _Pending(event)
+        self._inbox.put(pending)
+        if event.type == "new":
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # published from an HTTP thread: the dispatcher builds it
+                return
+            loop.call_soon(self._build, pending)
+
+    def _build(self, pending: _Pending) -> None:
+        if pending.frame is _UNBUILT:
+            pending.frame = self._frame(pending.event)
 
     def connect(self, abort: Callable[[], None]) -> _Client:
         """Register a new connection; it first gets a ``stats`` frame."""
@@ -151,11 +170,11 @@ class EventHub:
                 except queue.Empty:
                     break
             frames: list[str] = []
-            for event in coalesce(pending):
-                frame = self._frame(event)
-                if frame is not None:
-                    frames.append(frame)
-                if event.type in _STORE_CHANGES and stats_due is None:
+            for waiting in coalesce(pending):
+                self._build(waiting)
+                if waiting.frame is not None:
+                    frames.append(waiting.frame)
+                if waiting.event.type in _STORE_CHANGES and stats_due is None:
                     stats_due = max(time.monotonic(), last_stats + STATS_INTERVAL)
             if stats_due is not None and time.monotonic() >= stats_due:
                 frames.append(self._stats_frame())
@@ -193,24 +212,35 @@ class EventHub:
 
 
 _SKIP = object()
+_UNBUILT = ""  # a frame not built yet (a built one is never empty; None means the event has no frame)
 
 
-def coalesce(events: list[Event]) -> list[Event]:
+class _Pending:
+    """An event on its way to the clients, and its frame once built (by the SMTP loop or the dispatcher)."""
+
+    __slots__ = ("event", "frame")
+
+    def __init__(self, event: Event) -> None:
+        self.event = event
+        self.frame: str | None = _UNBUILT
+
+
+def coalesce(events: list[_Pending]) -> list[_Pending]:
     """Replace each run of more than ``PRUNE_THRESHOLD`` consecutive ``update``/``delete`` events by one ``prune``
     (Mailpit's "reload your list"), so a bulk change does not flood or drop the clients."""
-    result: list[Event] = []
-    run: list[Event] = []
-    for event in [*events, None]:
-        if event is not None and event.type in _BULK_TYPES:
-            run.append(event)
+    result: list[_Pending] = []
+    run: list[_Pending] = []
+    for waiting in [*events, None]:
+        if waiting is not None and waiting.event.type in _BULK_TYPES:
+            run.append(waiting)
             continue
         if len(run) > PRUNE_THRESHOLD:
-            result.append(Event("prune"))
+            result.append(_Pending(Event("prune")))
         else:
             result.extend(run)
         run = []
-        if event is not None:
-            result.append(event)
+        if waiting is not None:
+            result.append(waiting)
     return result
 
 
