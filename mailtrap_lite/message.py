@@ -489,9 +489,8 @@ def search_words(message: Message) -> list[str]:
     these words joined by single spaces.
     """
     summary = message.summary
-    plain = read_plain(message.raw)
-    if plain is not None:
-        content, names = plain.text, ""
+    if summary.kept_snippet is None:  # plain text mail: its summary read it already and kept how it is encoded
+        content, names = decode_body(plain_body(message.raw), summary.quoted_printable), ""
     else:
         body = message.body
         content = html_to_text(body.html) if body.html else body.text
