@@ -27,7 +27,7 @@ _MAX_LINE = 512
 # A client may keep one connection for thousands of messages: its transcript keeps the first lines (greeting,
 # EHLO, AUTH) and the most recent ones, so memory stays bounded however long the session lives.
 _TRANSCRIPT_HEAD = 50
-MAX_TRANSCRIPT_LINES = 2000
+MAX_TRANSCRIPT_LINES = 1000
 MAX_SESSION_ATTEMPTS = 500
 _PATH_RE = re.compile(r"<([^>]*)>")
 
