@@ -11,7 +11,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import api_scale, ingest, memory, startup
+from bench import api_scale, ingest, memory, plugin, startup
 from bench.children import ServerProcess
 from bench.loadgen import LoadResult
 
@@ -75,6 +75,8 @@ def main() -> None:
     with ServerProcess("ours") as server:
         api = api_scale.measure(server)
     boot = startup.startup_ms()
+    print("pytest plugin, per-test isolation ...", flush=True)
+    isolation = plugin.isolation_ms()
     results: dict[str, Any] = {
         "machine": machine,
         "ingest": [
@@ -96,6 +98,7 @@ def main() -> None:
         },
         "api": {"rss_mb": api.rss_mb, "fill_seconds": api.fill_seconds, "timings_ms": api.timings},
         "startup_ms": boot,
+        "plugin_ms": isolation,
         "load_average_at_end": os.getloadavg()[0],
         "seconds": time.monotonic() - started,
     }
@@ -182,6 +185,17 @@ def render(results: dict[str, Any]) -> str:
             f"stop {boot['stop_ms']:.0f}",
             "< 300",
             _verdict(boot["start_ms"] < 300),
+        )
+    )
+    isolation = results["plugin_ms"]
+    rows.append(
+        (
+            "pytest plugin, per-test isolation (ms)",
+            f"{isolation['per_test_ms']:.2f}",
+            f"test {isolation['with_view_ms']:.2f}",
+            f"bare {isolation['without_ms']:.2f}",
+            "< 1",
+            _verdict(isolation["per_test_ms"] < 1),
         )
     )
     columns = max(len(row) for row in rows)

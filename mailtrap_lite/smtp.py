@@ -166,9 +166,12 @@ class CaptureSMTP(SMTP):
         implicit_tls: bool = False,
         **kwargs: Any,
     ) -> None:
-        with warnings.catch_warnings():
-            # Required AUTH without required TLS is deliberate here (a test server; clients must just work).
-            warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS", UserWarning)
+        if kwargs.get("auth_required") and not kwargs.get("auth_require_tls", True):
+            with warnings.catch_warnings():
+                # Required AUTH without required TLS is deliberate here (a test server; clients must just work).
+                warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS", UserWarning)
+                super().__init__(handler, **kwargs)
+        else:
             super().__init__(handler, **kwargs)
         self.capture = handler
         self.sessions = sessions

@@ -1,14 +1,14 @@
 """The live event stream ``GET /api/events``: Mailpit's websocket frames plus our ``session`` and ``faults``.
 
 Bus subscribers run inside the publisher (often the SMTP thread), so ours only appends the event to an inbox.
-When the publisher is the SMTP event loop, a ``new`` event's frame is built on that loop just after the SMTP reply
-has gone out (building it in another thread cost twice as much: the two threads fought over the interpreter lock).
+When the publisher is the SMTP event loop, a ``new`` or ``session`` frame is built on that loop just after the SMTP
+reply has gone out (building it in another thread cost twice as much: the two threads fought over the interpreter lock).
 One dispatcher thread per app drains every pending event at each wake-up, builds the frames nobody built yet
 (once, not once per client), in the order the changes happened, and hands the whole batch to every client's
 bounded queue with one lock and one wake-up per client; each connection's own thread takes everything queued and
 writes it to the socket in one go. Under load the dispatcher wakes at most once per ``_BATCH_GAP``, so a burst
-of mail costs a few thread wake-ups instead of two per message. A client that falls more than ``BACKLOG`` frames behind is
-dropped, so a slow or vanished reader never holds up SMTP or other readers.
+of mail costs a few thread wake-ups instead of two per message. A client that falls more than ``BACKLOG`` frames
+behind is dropped, so a slow or vanished reader never holds up SMTP or other readers.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ STATS_INTERVAL = 0.25
 _IDLE_CHECK = 1.0  # how often idle loops notice that the server stopped
 _STORE_CHANGES = {"new", "update", "delete", "truncate", "prune"}
 _BULK_TYPES = {"update", "delete"}
+_BUILT_ON_THE_LOOP = ("new", "session")  # the SMTP side publishes these, one per message and one per connection
 PRUNE_THRESHOLD = 200  # as Mailpit: more changes than this at once become a single "prune"
 _DRAIN_LIMIT = 10_000
 _BATCH_GAP = 0.02  # under load, the dispatcher wakes at most this often (seconds): events wait at most this long
@@ -102,14 +103,14 @@ class EventHub:
     def _on_event(self, event: Event) -> None:
         """Runs in the publishing thread: never blocks, builds nothing when nobody listens.
 
-        On an asyncio loop (the SMTP side), a ``new`` event's frame is built by that loop right after its current
-        step, that is once the SMTP reply has been written: there it costs about half what it costs in the
+        On an asyncio loop (the SMTP side), a ``new`` or ``session`` event's frame is built by that loop right after
+        its current step, that is once the SMTP reply has been written: there it costs about half what it costs in the
         dispatcher thread, which would compete with the SMTP thread for the interpreter lock at every step."""
         if not self._clients:
             return
         pending = _Pending(event)
         self._inbox.put(pending)
-        if event.type == "new":
+        if event.type in _BUILT_ON_THE_LOOP:
             try:
                 loop = asyncio.get_running_loop()
             except RuntimeError:  # published from an HTTP thread: the dispatcher builds it
