@@ -199,7 +199,9 @@ def test_a_capped_store_with_churn_does_not_grow_the_index() -> None:
         grown = tracemalloc.get_traced_memory()[0] - settled
     finally:
         tracemalloc.stop()
-    assert grown < 200_000, f"{grown} bytes more after 1,000 more messages through a store of 50"
+    # Kept forever, the words of those 1,000 messages take about 2 MB; dropped, about 0.13 MB remains (the deleted
+    # mail the next clean-up waits for).
+    assert grown < 500_000, f"{grown} bytes more after 1,000 more messages through a store of 50"
 
 
 # -- the property: the index answers exactly what a substring search of each message does ------------------------
