@@ -50,7 +50,8 @@ class MessageFlags(Protocol):
         ...
 
     def text_predicate(self, value: str) -> Predicate:
-        """A test of whether ``value`` occurs in a message's search text (the store answers from its word index)."""
+        """A test of whether ``value`` occurs in the search text of one of the store's messages (answered from its
+        word index, which knows messages by their sequence numbers)."""
         ...
 
 

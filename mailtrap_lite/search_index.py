@@ -10,8 +10,8 @@ as a prefix) and each candidate is then confirmed against its search text, compu
 the latest phrase searched are kept (a byte per message), so its next page or a refresh reads only new candidates.
 
 The index is built lazily: the first search that tests more than a few messages indexes every stored message,
-later ones only what arrived since. It
-keeps no text per message; postings are a bare ``int`` for a word seen once and an ``array('I')`` otherwise.
+later ones only what arrived since. It keeps no text per message; postings are a bare ``int`` for a word seen
+once and an ``array('I')`` otherwise.
 Deleted messages stay in the postings (a search only ever tests the messages still stored) until they outnumber
 the stored ones, when the next search drops them, so a capped store with churn does not grow the index.
 
@@ -96,7 +96,7 @@ class SearchIndex:
                     confirm = self._confirmations(value, hits).confirm
             if seq > upto:
                 return value in message.search_text
-            return seq in hits and confirm(message)
+            return seq in hits and (not phrase or confirm(message))
 
         return matches
 
