@@ -15,9 +15,12 @@ INSUFFICIENT_STORAGE = "452 4.3.1 Insufficient storage, message not stored"
 STORAGE_FAILED = "451 4.3.0 Local error in storage, message not stored"
 
 
+QUEUED_CODE = 250
+
+
 def queued(message_id: str) -> str:
     """The DATA reply for a stored message."""
-    return f"250 2.0.0 Ok: queued as {message_id}"
+    return f"{QUEUED_CODE} 2.0.0 Ok: queued as {message_id}"
 
 
 # The enhanced code a bare reply gets, by basic code (RFC 3463 section 3 and RFC 5248).

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
+from mailtrap_lite import replies
 from mailtrap_lite.events import Event, EventBus
 from mailtrap_lite.message import _share_zone
 
@@ -58,7 +59,8 @@ class Attempt:
     """One mail transaction as the client experienced it.
 
     Kept for every transaction (thousands of them), so it holds tuples that start out as the shared empty tuple,
-    and its start time as a plain number (``at`` turns it into a datetime when asked)."""
+    its start time as a plain number (``at`` turns it into a datetime when asked), and no reply text for a stored
+    message: that reply is always "queued as <id>", rebuilt by ``reply_text`` when asked."""
 
     seq: int
     session_id: str
@@ -66,10 +68,17 @@ class Attempt:
     recipients: tuple[str, ...] = ()
     rejected_recipients: tuple[tuple[str, int], ...] = ()
     reply_code: int | None = None
-    reply_text: str = ""
+    kept_reply_text: str | None = field(default=None, repr=False)  # None: no reply yet, or "queued as" a message
     fault: str | None = None
     message_id: str | None = None
     started: float = field(default_factory=time.time)
+
+    @property
+    def reply_text(self) -> str:
+        """The final reply without its code (``2.0.0 Ok: queued as ...`` for a stored message)."""
+        if self.kept_reply_text is None and self.message_id is not None:
+            return replies.queued(self.message_id)[4:]
+        return self.kept_reply_text or ""
 
     @property
     def at(self) -> datetime:
@@ -165,15 +174,16 @@ class SessionRecord:
         if self._open is not None:
             self._open.fault = rule_id
 
-    def message_stored(self, message_id: str, reply: str) -> None:
-        """The open transaction's message was stored: the attempt ends now with the 250 ``reply`` about to be sent.
+    def message_stored(self, message_id: str) -> None:
+        """The open transaction's message was stored: the attempt ends now with the 250 "queued as" reply about to
+        be sent.
 
         Closing it here, rather than when the reply line goes out, means a reader woken by the new message already
         sees the attempt that delivered it.
         """
         if self._open is not None:
             self._open.message_id = message_id
-            self._finish_open(int(reply[:3]), reply[4:])
+            self._finish_open(replies.QUEUED_CODE, None)
 
     def set_helo(self, name: str) -> None:
         """Record the HELO/EHLO name."""
@@ -186,7 +196,7 @@ class SessionRecord:
         self._close_open()
         if not self.attempts and self.faults:
             code, text = self._last_failure or (None, "")
-            self._finish(Attempt(self._log.next_attempt_seq(), self.id, None, reply_code=code, reply_text=text,
+            self._finish(Attempt(self._log.next_attempt_seq(), self.id, None, reply_code=code, kept_reply_text=text,
                                  fault=self.faults[-1]))
         self.ended_at = _now()
         self._add("S", "(connection closed)")
@@ -231,22 +241,22 @@ class SessionRecord:
                 attempt.recipients += (recipient,)
             else:
                 attempt.rejected_recipients += ((recipient, code),)
-                attempt.reply_code, attempt.reply_text = code, text
+                attempt.reply_code, attempt.kept_reply_text = code, text
         elif verb in ("DATA", "BDAT", ""):
             self._finish_open(code, text)
 
-    def _finish_open(self, code: int | None, text: str) -> None:
+    def _finish_open(self, code: int | None, text: str | None) -> None:
         attempt = self._open
         if attempt is None:
             return
         self._open = None
-        attempt.reply_code, attempt.reply_text = code, text
+        attempt.reply_code, attempt.kept_reply_text = code, text
         self._finish(attempt)
 
     def _close_open(self) -> None:
         """A transaction that ends without a final DATA reply keeps its last failure, else no code (aborted)."""
         if self._open is not None:
-            self._finish_open(self._open.reply_code, self._open.reply_text)
+            self._finish_open(self._open.reply_code, self._open.kept_reply_text)
 
     def _finish(self, attempt: Attempt) -> None:
         self.attempts.append(attempt)

@@ -137,7 +137,7 @@ class CaptureHandler:
                 raw,
                 Envelope(envelope.mail_from or "", tuple(envelope.rcpt_tos)),
                 facts,
-                on_stored=lambda stored: server.record.message_stored(stored.id, replies.queued(stored.id)),
+                on_stored=lambda stored: server.record.message_stored(stored.id),
             )
         except StorageError as error:  # nothing is acknowledged that is not stored
             log.error("could not store a message from %s: %s", server.peer, error)
