@@ -15,7 +15,7 @@ from bench.children import ServerProcess, Watcher
 from bench.loadgen import LoadResult, run_load
 from bench.mail import build, on_the_wire
 
-ROUNDS = 2
+ROUNDS = 3
 
 
 @dataclass(frozen=True)
