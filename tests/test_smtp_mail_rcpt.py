@@ -108,34 +108,34 @@ def argument(keyword: str, spacing: str, address: str, params: list[str]) -> str
     return " ".join([f"{keyword}{spacing}{address}", *params])
 
 
+def both_answer_alike(servers: Servers, mail_arg: str, rcpt_arg: str) -> bool:
+    """Run one transaction on each server, require the same reply codes; True when both stored the message."""
+    _, _, theirs, mine = servers
+    expected = theirs.transaction(mail_arg, rcpt_arg)
+    assert mine.transaction(mail_arg, rcpt_arg) == expected, (mail_arg, rcpt_arg)
+    return expected == (250, 250, 354, 250)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     keyword=st.sampled_from(["FROM:", "from:", "From:", "FROM"]),
     spacing=keyword_spacing, address=path, params=mail_params,
 )
 def test_mail_from_answers_and_keeps_the_sender_as_aiosmtpd_does(
-    servers: Servers,
-    keyword: str, spacing: str, address: str, params: list[str],
+    servers: Servers, keyword: str, spacing: str, address: str, params: list[str]
 ) -> None:
-    handler, ours, theirs, mine = servers
-    mail_arg = argument(keyword, spacing, address, params)
-    expected = theirs.transaction(mail_arg, "TO:<rcpt@example.org>")
-    assert mine.transaction(mail_arg, "TO:<rcpt@example.org>") == expected, mail_arg
-    if expected[-1:] == (250,) and len(expected) == 4:
+    handler, ours, _, _ = servers
+    if both_answer_alike(servers, argument(keyword, spacing, address, params), "TO:<rcpt@example.org>"):
         assert ours.store.latest().envelope.sender == handler.accepted[-1][0]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(keyword=st.sampled_from(["TO:", "to:", "TO"]), spacing=keyword_spacing, address=path, params=rcpt_params)
 def test_rcpt_to_answers_and_keeps_the_recipient_as_aiosmtpd_does(
-    servers: Servers,
-    keyword: str, spacing: str, address: str, params: list[str],
+    servers: Servers, keyword: str, spacing: str, address: str, params: list[str]
 ) -> None:
-    handler, ours, theirs, mine = servers
-    rcpt_arg = argument(keyword, spacing, address, params)
-    expected = theirs.transaction("FROM:<sender@example.com>", rcpt_arg)
-    assert mine.transaction("FROM:<sender@example.com>", rcpt_arg) == expected, rcpt_arg
-    if len(expected) == 4 and expected[-1] == 250:
+    handler, ours, _, _ = servers
+    if both_answer_alike(servers, "FROM:<sender@example.com>", argument(keyword, spacing, address, params)):
         assert ours.store.latest().envelope.recipients == handler.accepted[-1][1]
 
 
