@@ -358,21 +358,25 @@ class MessageStore:
         deadline = time.monotonic() + timeout
         matches: list[Message] = []
         scanned = since_seq
-        with self._changed:
-            while True:
+        while True:
+            with self._lock:
                 fresh = []
                 for state in reversed(self._states.values()):  # newest first, stop at what was seen
                     if state.message.seq <= scanned:
                         break
                     fresh.append(state.message)
-                matches.extend(m for m in reversed(fresh) if predicate(m))
                 scanned = self._last_seq
-                if len(matches) >= count:
-                    return matches, True
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return matches, False
-                self._changed.wait(remaining)
+            # Tested outside the lock: a slow predicate (the first text search of a large store builds its index)
+            # must not hold up the SMTP side, which takes the lock to store each message.
+            matches.extend(m for m in reversed(fresh) if predicate(m))
+            if len(matches) >= count:
+                return matches, True
+            with self._changed:
+                while self._last_seq == scanned:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return matches, False
+                    self._changed.wait(remaining)
 
     def notify_waiters(self) -> None:
         """Wake every waiter (used at shutdown so blocked long-polls answer at once)."""

@@ -3,13 +3,15 @@ clients), counts messages already there, and answers 408 with what matched so fa
 
 from __future__ import annotations
 
+import smtplib
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 from http_api import Answer, Api
 from mailtools import make_message, send
 
-from mailtrap_lite import MailServer
+from mailtrap_lite import MailServer, Message
 
 
 def _wait(api: Api, query: str, count: int = 1, timeout: float = 30) -> Answer:
@@ -51,3 +53,23 @@ def test_bad_wait_parameters_are_400(server: MailServer) -> None:
                            ("count=-1", "count must not be negative"), ("query=nope:x", "unknown search filter")):
         answer = api.get(f"/api/v1/wait?{params}")
         assert answer.status == 400 and reason in answer.text, params
+
+
+def test_a_waiter_testing_messages_never_holds_up_smtp(server: MailServer) -> None:
+    # A wait's test can be slow (the first text search of a large store builds the word index): while it runs,
+    # the SMTP side must still store and acknowledge mail.
+    testing, release = threading.Event(), threading.Event()
+
+    def slow_test(message: Message) -> bool:
+        testing.set()
+        return release.wait(timeout=30) and message.subject == "second"
+
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(server.store.wait_for, slow_test, 1, 30.0)
+        send(server, make_message(subject="first"))
+        assert testing.wait(timeout=10)
+        with smtplib.SMTP(server.smtp_host, server.smtp_port, timeout=5) as client:
+            client.send_message(make_message(subject="second"))  # timed out here when the test held the lock
+        release.set()
+        found, reached = waiting.result(timeout=30)
+    assert reached and [m.subject for m in found] == ["second"]
