@@ -33,7 +33,8 @@ def read_path(arg: str | None, keyword: str) -> tuple[str, str] | None:
 def read_mail_options(text: str, *, smtputf8_enabled: bool, size_limit: int) -> tuple[list[str], bool] | None:
     """The MAIL FROM options (upper-cased, as aiosmtpd hands them to the handler) and whether SMTPUTF8 was asked
     for, when every option is one aiosmtpd accepts as is: ``BODY=7BIT|8BITMIME``, ``SIZE=n`` within ``size_limit``
-    (0: none), ``SMTPUTF8`` when enabled. None otherwise (aiosmtpd answers those itself)."""
+    (0: none), ``SMTPUTF8`` when enabled. None otherwise (aiosmtpd answers those itself). As our server, this
+    assumes aiosmtpd runs without ``decode_data`` (with it, aiosmtpd refuses ``BODY``)."""
     options = text.upper().split()
     for option in options:
         name, equals, value = option.partition("=")
