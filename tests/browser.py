@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
+from mailtools import make_message, send
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Request, ViewportSize, expect, sync_playwright
 
 from mailtrap_lite import MailServer
@@ -91,6 +92,13 @@ class UI:
         tab = self.page.get_by_role("tab", name=re.compile(rf"^{re.escape(name)}( \d+)?$"))
         tab.click()
         expect(tab).to_have_attribute("aria-selected", "true")
+
+    def receive(self, *subjects: str) -> UI:
+        """Send one plain message per subject, in this order, and wait until the list shows them (newest first)."""
+        for subject in subjects:
+            send(self.server, make_message(subject=subject))
+        expect(self.page.locator("#message-list .row-subject")).to_have_text(list(reversed(subjects)))
+        return self
 
     def screenshot(self, name: str) -> Path:
         """Save a PNG of the page under test-artifacts/screenshots/."""

@@ -21,10 +21,7 @@ UNREAD = re.compile(r"\bunread\b")
 @pytest.fixture
 def three(ui: UI) -> UI:
     """The UI listing three unread messages: c, b, a."""
-    for subject in ("a", "b", "c"):
-        send(ui.server, make_message(subject=subject))
-    expect(ui.page.locator("#message-list li")).to_have_count(3)
-    return ui
+    return ui.receive("a", "b", "c")
 
 
 def tick(ui: UI, subject: str) -> None:

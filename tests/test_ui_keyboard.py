@@ -7,7 +7,6 @@ import re
 
 import pytest
 from browser import UI, browser_fixture, expect, ui_fixture  # noqa: F401  (fixtures)
-from mailtools import make_message, send
 
 pytestmark = pytest.mark.browser
 
@@ -17,10 +16,7 @@ CURRENT = re.compile(r"\bcurrent\b")
 @pytest.fixture
 def three(ui: UI) -> UI:
     """The UI listing three messages: third, second, first (newest first)."""
-    for subject in ("first", "second", "third"):
-        send(ui.server, make_message(subject=subject))
-    expect(ui.page.locator("#message-list .row-subject")).to_have_text(["third", "second", "first"])
-    return ui
+    return ui.receive("first", "second", "third")
 
 
 def test_j_and_k_move_the_cursor_and_enter_opens(three: UI) -> None:
