@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Event:
     """One change: ``type`` is a Mailpit websocket type (``new``, ``update``, ``delete``, ``truncate``, ``prune``)
-    or one of ours (``session``, ``faults``); ``data`` is the payload object (a Message, ids, a session...)."""
+    or one of ours (``session``, ``faults``, and ``fired`` when a fault rule fires, which has no websocket frame);
+    ``data`` is the payload object (a Message, ids, a session, a firing...)."""
 
     type: str
     data: Any = None

@@ -182,12 +182,16 @@ class FaultEngine:
         if not self.armed:
             return None
         now = self.clock()
+        firing = None
         with self._lock:
             for rule in itertools.chain(self._rules, self._chaos_rules):
                 action = rule.evaluate(ctx, now)
                 if action is not None:
-                    return Firing(rule.id, action, _firing_description(rule, action))
-        return None
+                    firing = Firing(rule.id, action, _firing_description(rule, action))
+                    break
+        if firing is not None:
+            self.bus.publish(Event("fired", firing))
+        return firing
 
     # -- Mailpit chaos ------------------------------------------------------------------------------------------
 

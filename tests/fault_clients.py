@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import smtplib
 import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
 from mail_senders import build_message
 
 from mailtrap_lite import MailServer
 from mailtrap_lite.events import Event
+from mailtrap_lite.faults import Firing
 from mailtrap_lite.sessions import SessionRecord
 
 Outcome = int | str  # the reply code that ended the attempt, or "disconnected" / "timeout"
@@ -40,22 +41,23 @@ def outcomes(server: MailServer, n: int, **kwargs: object) -> list[Outcome]:
 
 
 @contextmanager
-def finished_sessions(server: MailServer) -> Iterator[Callable[[int, float], list[SessionRecord]]]:
-    """Collect sessions as they close; the yielded ``wait(count, timeout)`` returns once ``count`` have closed."""
-    closed: list[SessionRecord] = []
+def bus_events(server: MailServer, kind: str, what: str) -> Iterator[Callable[[int, float], list[Any]]]:
+    """Collect the data of ``kind`` events as they are published; the yielded ``wait(count, timeout)`` returns
+    them once ``count`` have arrived (``what`` names them in the failure message)."""
+    seen: list[Any] = []
     condition = threading.Condition()
 
     def on_event(event: Event) -> None:
-        if event.type == "session":
+        if event.type == kind:
             with condition:
-                closed.append(event.data)
+                seen.append(event.data)
                 condition.notify_all()
 
-    def wait(count: int = 1, timeout: float = 10) -> list[SessionRecord]:
+    def wait(count: int = 1, timeout: float = 10) -> list[Any]:
         with condition:
-            if not condition.wait_for(lambda: len(closed) >= count, timeout):
-                raise AssertionError(f"{len(closed)} of {count} sessions closed within {timeout}s")
-            return list(closed)
+            if not condition.wait_for(lambda: len(seen) >= count, timeout):
+                raise AssertionError(f"{len(seen)} of {count} {what} within {timeout}s")
+            return list(seen)
 
     unsubscribe = server.bus.subscribe(on_event)
     try:
@@ -64,13 +66,14 @@ def finished_sessions(server: MailServer) -> Iterator[Callable[[int, float], lis
         unsubscribe()
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 10, what: str = "condition") -> None:
-    """Wait (bounded) for state another thread changes without announcing it, e.g. a rule's ``fired`` counter."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout}s")
-        time.sleep(0.005)
+def finished_sessions(server: MailServer) -> AbstractContextManager[Callable[[int, float], list[SessionRecord]]]:
+    """Collect sessions as they close; the yielded ``wait(count, timeout)`` returns once ``count`` have closed."""
+    return bus_events(server, "session", "sessions closed")
+
+
+def fault_firings(server: MailServer) -> AbstractContextManager[Callable[[int, float], list[Firing]]]:
+    """Collect fault rules' firings; the yielded ``wait(count, timeout)`` returns once ``count`` rules fired."""
+    return bus_events(server, "fired", "fault firings")
 
 
 class FakeClock:

@@ -8,7 +8,7 @@ import threading
 
 import aiosmtplib
 import pytest
-from fault_clients import Outcome, finished_sessions, try_send, wait_until
+from fault_clients import Outcome, fault_firings, finished_sessions, try_send
 from mail_senders import build_message
 
 from mailtrap_lite import MailServer
@@ -28,9 +28,9 @@ def in_background(server: MailServer, timeout: float) -> tuple[threading.Thread,
 
 def test_hang_makes_the_client_time_out_while_another_client_delivers_normally(server: MailServer) -> None:
     rule = server.faults.hang(stage="data_end")
-    with finished_sessions(server) as closed:
+    with finished_sessions(server) as closed, fault_firings(server) as fired:
         hung, result = in_background(server, timeout=5)
-        wait_until(lambda: rule.fired == 1, what="the hang to start")
+        assert [f.rule_id for f in fired(1)] == [rule.id]  # the hang has started
         assert try_send(server.smtp_host, server.smtp_port, to="fast@example.com") == 250
         assert hung.is_alive() and result == []  # still hanging while the other client was served
         hung.join(10)
@@ -43,8 +43,9 @@ def test_hang_makes_the_client_time_out_while_another_client_delivers_normally(s
 
 def test_delay_holds_one_session_while_others_run_at_full_speed(server: MailServer) -> None:
     rule = server.faults.delay(5, stage="data_end")
-    slow, result = in_background(server, timeout=20)
-    wait_until(lambda: rule.fired == 1, what="the delay to start")
+    with fault_firings(server) as fired:
+        slow, result = in_background(server, timeout=20)
+        assert [f.rule_id for f in fired(1)] == [rule.id]  # the delay has started
     for _ in range(3):
         assert try_send(server.smtp_host, server.smtp_port, to="fast@example.com") == 250
     assert slow.is_alive() and result == []  # the delayed session is still waiting; the others were served
