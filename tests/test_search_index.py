@@ -34,10 +34,14 @@ def store_with(*raws: bytes, max_messages: int = 0) -> MessageStore:
     return store
 
 
+def search(store: MessageStore, query: str) -> list[Message]:
+    """The messages ``query`` finds, newest first (the path the search API takes)."""
+    matches, _, _ = store.page(0, 0, parse_query(query).predicate(store))
+    return matches
+
+
 def subjects(store: MessageStore, query: str) -> list[str]:
-    """Subjects of the messages ``query`` finds, newest first (the path the search API takes)."""
-    found, _, _ = store.page(0, 0, parse_query(query).predicate(store))
-    return [m.subject for m in found]
+    return [m.subject for m in search(store, query)]
 
 
 def naive(store: MessageStore, query: str) -> list[str]:
@@ -49,8 +53,7 @@ def naive(store: MessageStore, query: str) -> list[str]:
 
 
 def found_ids(store: MessageStore, query: str) -> list[str]:
-    found, _, _ = store.page(0, 0, parse_query(query).predicate(store))
-    return [m.id for m in found]
+    return [m.id for m in search(store, query)]
 
 
 def test_a_word_is_found_inside_longer_words_whatever_its_case() -> None:
