@@ -55,35 +55,15 @@ class Journal(Protocol):
 
 
 class _State:
-    """The mutable facts about a stored message (the message itself never changes).
+    """The mutable facts about a stored message (the message itself never changes). Its tags are set through the
+    store's ``_set_state_tags``, which keeps the store's count of tags in use."""
 
-    Its tags are counted in the store's ``tag_counts`` as they are set, so listing the tags in use never has to
-    visit every message (at 100,000 messages that walk cost more than the rest of a list page).
-    """
+    __slots__ = ("message", "read", "tags")
 
-    __slots__ = ("_tags", "message", "read", "tag_counts")
-
-    def __init__(self, message: Message, tags: tuple[str, ...], tag_counts: collections.Counter[str]) -> None:
+    def __init__(self, message: Message) -> None:
         self.message = message
         self.read = False
-        self.tag_counts = tag_counts
-        self._tags: tuple[str, ...] = ()
-        self.tags = tags
-
-    @property
-    def tags(self) -> tuple[str, ...]:
-        """The message's tags."""
-        return self._tags
-
-    @tags.setter
-    def tags(self, tags: tuple[str, ...]) -> None:
-        self.tag_counts.subtract(self._tags)
-        self.tag_counts.update(tags)
-        self._tags = tags
-
-    def forget_tags(self) -> None:
-        """Take this message's tags out of the count (it is leaving the store)."""
-        self.tags = ()
+        self.tags: tuple[str, ...] = ()
 
 
 class MessageStore:
@@ -126,9 +106,11 @@ class MessageStore:
             initial = [*tags, *_plus_tags(envelope.recipients)]
             if b"x-tags" in raw[:65536].lower():
                 initial.extend(message.summary.header_tags)
-            state = _State(message, _unique_tags(initial), self._tag_counts)
+            unique = _unique_tags(initial)
             if self.journal is not None:
-                self.journal.added(message, state.tags, self._overflow(1))
+                self.journal.added(message, unique, self._overflow(1))
+            state = _State(message)
+            self._set_state_tags(state, unique)
             self._states[message.id] = state
             self._last_seq = seq
             self._unread += 1
@@ -144,7 +126,8 @@ class MessageStore:
         with self._lock:
             seq = next(self._seq)
             restored = Message(message.id, message.raw, message.envelope, message.smtp, message.received_at, seq)
-            state = _State(restored, tags, self._tag_counts)
+            state = _State(restored)
+            self._set_state_tags(state, tags)
             state.read = read
             self._states[restored.id] = state
             self._last_seq = seq
@@ -162,7 +145,7 @@ class MessageStore:
 
     def _remove(self, message_id: str) -> Message:
         state = self._states.pop(message_id)
-        state.forget_tags()
+        self._set_state_tags(state, ())
         if not state.read:
             self._unread -= 1
         self.deleted_total += 1
@@ -213,7 +196,7 @@ class MessageStore:
             if self.journal is not None and targets:
                 self.journal.tags_changed(dict.fromkeys(targets, new_tags))
             for message_id in targets:
-                self._states[message_id].tags = new_tags
+                self._set_state_tags(self._states[message_id], new_tags)
                 self.bus.publish(Event("update", {"ID": message_id, "Tags": list(new_tags)}))
 
     def rename_tag(self, old: str, new: str) -> None:
@@ -248,8 +231,15 @@ class MessageStore:
         if self.journal is not None:
             self.journal.tags_changed(tags_by_id)
         for message_id, tags in tags_by_id.items():
-            self._states[message_id].tags = tags
+            self._set_state_tags(self._states[message_id], tags)
         self.bus.publish(Event("prune"))
+
+    def _set_state_tags(self, state: _State, tags: tuple[str, ...]) -> None:
+        """Set a message's tags and keep the count of tags in use, so listing them never visits every message (at
+        100,000 messages that walk cost more than the rest of a list page)."""
+        self._tag_counts.subtract(state.tags)
+        self._tag_counts.update(tags)
+        state.tags = tags
 
     # -- reading ----------------------------------------------------------------------------------------------
 
