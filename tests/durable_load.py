@@ -10,6 +10,7 @@ from email.policy import SMTP
 from pathlib import Path
 
 from http_api import Api
+from mailtools import make_message
 from test_cli import RunningCli
 
 
@@ -34,12 +35,8 @@ class DurableCli(RunningCli):
 
 
 def mail(index: int) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = "app@example.com"
-    message["To"] = "user@example.com"
-    message["Subject"] = f"durable {index}"
+    message = make_message("app@example.com", "user@example.com", f"durable {index}", f"message number {index}")
     message["Message-ID"] = f"<durable-{index}@example.com>"
-    message.set_content(f"message number {index}")
     return message
 
 

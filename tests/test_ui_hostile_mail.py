@@ -34,11 +34,8 @@ HOSTILE_HTML = f"""<!doctype html><html><head>
 
 def hostile_mail(subject: str) -> EmailMessage:
     """A message carrying every trick at once, with markup in its subject and an attachment's file name."""
-    message = EmailMessage()
-    message["From"] = "Mallory <mallory@example.com>"
-    message["To"] = "victim@example.com"
-    message["Subject"] = subject
-    message.set_content("Plain part of the hostile mail.")
+    message = make_message("Mallory <mallory@example.com>", "victim@example.com", subject,
+                           "Plain part of the hostile mail.")
     message.add_alternative(HOSTILE_HTML, subtype="html")
     message.add_attachment(b"hello", maintype="text", subtype="plain", filename="<img src=x onerror=alert(1)>.txt")
     return message
