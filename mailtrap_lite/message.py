@@ -17,32 +17,19 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 
 from mailtrap_lite.html_text import html_to_text
 from mailtrap_lite.plain_mail import body_start, decode_body, plain_body, read_plain
+from mailtrap_lite.timestamps import share_zone
 
 _SNIPPET_LENGTH = 250
 _SNIPPET_SOURCE = 64 * 1024
 _LINK_RE = re.compile(r"""https?://[^\s<>"'()\[\]{}]+""", re.IGNORECASE)
 _HREF_RE = re.compile(r"""(?:href|src)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?"
-_ZONES: dict[tuple[timedelta | None, str | None], timezone] = {}
-
-
-def _share_zone(when: datetime) -> datetime:
-    """``when`` with one fixed-offset zone shared by every datetime of the same offset and zone name.
-
-    ``datetime.now().astimezone()`` and ``parsedate_to_datetime`` make a new zone object (and name string) per call,
-    so thousands of stored timestamps would each carry their own. Other kinds of tzinfo are left alone.
-    """
-    zone = when.tzinfo
-    if type(zone) is not timezone:
-        return when
-    shared = _ZONES.setdefault((when.utcoffset(), when.tzname()), zone)
-    return when if shared is zone else when.replace(tzinfo=shared)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -172,7 +159,7 @@ class Message:
         object.__setattr__(self, "raw", bytes(raw))
         object.__setattr__(self, "envelope", _shared(envelope))
         object.__setattr__(self, "smtp", _shared(smtp))
-        object.__setattr__(self, "received_at", _share_zone(received_at))
+        object.__setattr__(self, "received_at", share_zone(received_at))
         object.__setattr__(self, "seq", seq)
         object.__setattr__(self, "_summary", None)
 
@@ -408,7 +395,7 @@ def _parse_date(value: str, fallback: datetime) -> datetime:
         return fallback
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=fallback.tzinfo)
-    return _share_zone(parsed)
+    return share_zone(parsed)
 
 
 def _collapse(text: str) -> str:

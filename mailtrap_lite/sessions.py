@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from mailtrap_lite import replies
 from mailtrap_lite.events import Event, EventBus
-from mailtrap_lite.message import _share_zone
+from mailtrap_lite.timestamps import share_zone
 
 _MAX_LINE = 512
 # A client may keep one connection for thousands of messages: its transcript keeps the first lines (greeting,
@@ -35,7 +35,7 @@ _PATH_RE = re.compile(r"<([^>]*)>")
 
 def _now() -> datetime:
     """``datetime.now().astimezone()`` with a shared zone object (every attempt carries a timestamp)."""
-    return _share_zone(datetime.now().astimezone())
+    return share_zone(datetime.now().astimezone())
 
 
 @functools.lru_cache(maxsize=1024)
@@ -83,7 +83,7 @@ class Attempt:
     @property
     def at(self) -> datetime:
         """When the transaction started (MAIL FROM), in the local zone."""
-        return _share_zone(datetime.fromtimestamp(self.started).astimezone())
+        return share_zone(datetime.fromtimestamp(self.started).astimezone())
 
     @property
     def accepted(self) -> bool:

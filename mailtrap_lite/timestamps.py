@@ -1,11 +1,26 @@
-"""Timestamps as Mailpit writes them (Go's RFC3339Nano) and a reader for them that works on Python 3.10 too."""
+"""Timestamps as Mailpit writes them (Go's RFC3339Nano), a reader for them that works on Python 3.10 too, and one
+shared zone object per UTC offset for the many timestamps the server keeps."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 _FRACTION_RE = re.compile(r"\.(\d+)")
+_ZONES: dict[tuple[timedelta | None, str | None], timezone] = {}
+
+
+def share_zone(when: datetime) -> datetime:
+    """``when`` with one fixed-offset zone shared by every datetime of the same offset and zone name.
+
+    ``datetime.now().astimezone()`` and ``parsedate_to_datetime`` make a new zone object (and name string) per call,
+    so thousands of stored timestamps would each carry their own. Other kinds of tzinfo are left alone.
+    """
+    zone = when.tzinfo
+    if type(zone) is not timezone:
+        return when
+    shared = _ZONES.setdefault((when.utcoffset(), when.tzname()), zone)
+    return when if shared is zone else when.replace(tzinfo=shared)
 
 
 def format_timestamp(moment: datetime | None) -> str | None:
