@@ -29,6 +29,7 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "scree
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 375, "height": 740}
+TABS = ("HTML", "Text", "HTML source", "Headers", "Raw", "Attachments", "Links", "SMTP")  # the pane's, in order
 # The machine is shared with other test runs: be patient, but never sleep.
 expect.set_options(timeout=20_000)
 
@@ -92,6 +93,11 @@ class UI:
         tab = self.page.get_by_role("tab", name=re.compile(rf"^{re.escape(name)}( \d+)?$"))
         tab.click()
         expect(tab).to_have_attribute("aria-selected", "true")
+
+    def every_tab(self) -> None:
+        """Switch the message pane through every other tab and back to the HTML preview."""
+        for name in (*TABS[1:], TABS[0]):
+            self.tab(name)
 
     def receive(self, *subjects: str) -> UI:
         """Send one plain message per subject, in this order, and wait until the list shows them (newest first)."""

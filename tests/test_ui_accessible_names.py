@@ -48,8 +48,7 @@ def test_every_control_has_an_accessible_name(ui: UI) -> None:
 def test_the_page_runs_clean_under_its_content_security_policy(ui: UI) -> None:
     send(ui.server, invoice_mail("Clean run"))
     ui.open_message("Clean run")
-    for tab in ("Text", "HTML source", "Headers", "Raw", "Attachments", "Links", "SMTP", "HTML"):
-        ui.tab(tab)
+    ui.every_tab()
     expect(ui.page.frame_locator("iframe.preview-frame").locator("h1")).to_have_text("Invoice #42")
     page_errors = [error for error in ui.console_errors if "/view/" not in error]
     assert page_errors == []

@@ -4,12 +4,10 @@ a reload; it opens, every tab shows, the .eml and the attachment download, searc
 from __future__ import annotations
 
 import pytest
-from browser import INVOICE_PDF, UI, browser_fixture, expect, invoice_mail, ui_fixture  # noqa: F401  (fixtures)
+from browser import INVOICE_PDF, TABS, UI, browser_fixture, expect, invoice_mail, ui_fixture  # noqa: F401  (fixtures)
 from mailtools import make_message, send
 
 pytestmark = pytest.mark.browser
-
-TABS = ("HTML", "Text", "HTML source", "Headers", "Raw", "Attachments", "Links", "SMTP")
 
 
 def test_receive_read_download_search_delete(ui: UI) -> None:
