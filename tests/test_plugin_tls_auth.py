@@ -76,4 +76,3 @@ def test_tls_and_auth_through_the_configuration_fixtures(pytester: pytest.Pytest
     pytester.makepyfile(test_secure=TLS_AND_AUTH_TESTS)
     result = pytester.runpytest_inprocess("-p", "no:randomly")
     result.assert_outcomes(passed=5)
-

@@ -128,4 +128,3 @@ def test_a_5_mb_table_keeps_the_page_responsive(ui: UI) -> None:
     ui.tab("HTML")
     ui.open_message("Small one")
     expect(ui.page.locator("#message-subject")).to_have_text("Small one")
-

@@ -70,4 +70,3 @@ def test_scripts_never_parse_strings_as_html() -> None:
     offenders = [f"{path.name}: {match.group(0)}" for path in sorted(STATIC.rglob("*.js"))
                  for match in HTML_SINKS.finditer(path.read_text(encoding="utf-8"))]
     assert offenders == []
-
