@@ -31,6 +31,7 @@ from wsproto.events import TextMessage
 
 from mailtrap_lite import __version__
 from mailtrap_lite.events import Event
+from mailtrap_lite.store import MessageStore
 from mailtrap_lite.web.errors import text_response
 from mailtrap_lite.web.serialize import session, summary
 
@@ -106,7 +107,7 @@ class EventHub:
         On an asyncio loop (the SMTP side), a ``new`` or ``session`` event's frame is built by that loop right after
         its current step, that is once the SMTP reply has been written: there it costs about half what it costs in the
         dispatcher thread, which would compete with the SMTP thread for the interpreter lock at every step."""
-        if not self._clients:
+        if not self._clients or event.type not in _PAYLOADS:  # no clients, or an event with no frame ("fired")
             return
         pending = _Pending(event)
         self._inbox.put(pending)
@@ -118,8 +119,9 @@ class EventHub:
             loop.call_soon(self._build, pending)
 
     def _build(self, pending: _Pending) -> None:
-        if pending.frame is _UNBUILT:
-            pending.frame = self._frame(pending.event)
+        if not pending.frame:
+            event = pending.event
+            pending.frame = _encode({"Type": event.type, "Data": _PAYLOADS[event.type](event.data, self.server.store)})
 
     def connect(self, abort: Callable[[], None]) -> _Client:
         """Register a new connection; it first gets a ``stats`` frame."""
@@ -173,8 +175,7 @@ class EventHub:
             frames: list[str] = []
             for waiting in coalesce(pending):
                 self._build(waiting)
-                if waiting.frame is not None:
-                    frames.append(waiting.frame)
+                frames.append(waiting.frame)
                 if waiting.event.type in _STORE_CHANGES and stats_due is None:
                     stats_due = max(time.monotonic(), last_stats + STATS_INTERVAL)
             if stats_due is not None and time.monotonic() >= stats_due:
@@ -184,36 +185,22 @@ class EventHub:
             if pending:  # busy: let events gather for a moment rather than waking for each one
                 time.sleep(_BATCH_GAP)
 
-    def _frame(self, event: Event) -> str | None:
-        data = self._data(event)
-        if data is _SKIP:
-            return None
-        return _encode({"Type": event.type, "Data": data})
-
-    def _data(self, event: Event) -> Any:
-        store = self.server.store
-        if event.type == "new":
-            return summary(event.data, store)
-        if event.type == "update":
-            return dict(event.data)
-        if event.type == "delete":
-            return {"ID": event.data}
-        if event.type in ("truncate", "prune"):
-            return None
-        if event.type == "session":
-            return session(event.data)
-        if event.type == "faults":
-            return [rule.to_dict() for rule in event.data]
-        return _SKIP
-
     def _stats_frame(self) -> str:
         store = self.server.store
         return _encode({"Type": "stats", "Data": {"Total": len(store), "Unread": store.unread,
                                                   "Version": f"v{__version__}"}})
 
 
-_SKIP = object()
-_UNBUILT = ""  # a frame not built yet (a built one is never empty; None means the event has no frame)
+# The Data of each event type that has a frame, from the event's payload and the store.
+_PAYLOADS: dict[str, Callable[[Any, MessageStore], Any]] = {
+    "new": summary,
+    "update": lambda changes, store: dict(changes),
+    "delete": lambda message_id, store: {"ID": message_id},
+    "truncate": lambda _, store: None,
+    "prune": lambda _, store: None,
+    "session": lambda record, store: session(record),
+    "faults": lambda rules, store: [rule.to_dict() for rule in rules],
+}
 
 
 class _Pending:
@@ -223,7 +210,7 @@ class _Pending:
 
     def __init__(self, event: Event) -> None:
         self.event = event
-        self.frame: str | None = _UNBUILT
+        self.frame = ""  # not built yet (a built frame is never empty)
 
 
 def coalesce(events: list[_Pending]) -> list[_Pending]:
