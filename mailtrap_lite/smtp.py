@@ -75,7 +75,7 @@ class CaptureHandler:
     ) -> None:
         self.store = store
         self.faults = faults
-        self.auth_enabled = auth_enabled
+        self.offers_auth = auth_enabled  # not ``auth_...``: aiosmtpd takes handler attributes named so for mechanisms
         self.max_recipients = max_recipients
         self.max_connections = max_connections  # 0 = unlimited
         self.idle_timeout = idle_timeout  # 0 = never
@@ -86,7 +86,7 @@ class CaptureHandler:
         """Advertise our capabilities; hide AUTH when authentication is off."""
         session.host_name = hostname
         lines = [r[4:] for r in responses]
-        if not self.auth_enabled:
+        if not self.offers_auth:
             lines = [line for line in lines if not line.startswith("AUTH")]
         for capability in _CAPABILITIES:
             if capability not in lines:

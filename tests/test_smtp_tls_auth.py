@@ -111,3 +111,11 @@ def test_require_tls_refuses_mail_before_starttls() -> None:
             client.starttls(context=server.tls.client_context())
             client.sendmail("a@example.com", ["b@example.com"], RAW)
         assert len(server.store) == 1
+
+
+def test_ehlo_offers_exactly_the_login_mechanisms(tls_server: MailServer) -> None:
+    with smtplib.SMTP(tls_server.smtp_host, tls_server.smtp_port, timeout=10) as client:
+        client.ehlo()
+        assert client.esmtp_features["auth"].split() == ["LOGIN", "PLAIN"]
+        code, text = client.docmd("AUTH", "ENABLED")
+    assert (code, text) == (504, b"5.5.4 Unrecognized authentication type")
