@@ -8,10 +8,11 @@ documented way to change a command), ``push()``, ``handle_<VERB>`` hooks, and th
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiosmtpd.smtp import SMTP
@@ -60,6 +61,12 @@ def same_help_as(original: _Command) -> Callable[[_Command], _Command]:
     return copy
 
 
+@functools.cache
+def _names_starting(cls: type, prefixes: tuple[str, ...]) -> tuple[str, ...]:
+    """The attribute names of ``cls`` that start with one of ``prefixes`` (worked out once per class)."""
+    return tuple(sorted(name for name in dir(cls) if name.startswith(prefixes)))
+
+
 class CaptureHandler:
     """aiosmtpd handler: accepts any envelope (unless a fault or limit says no) and stores the message."""
 
@@ -79,6 +86,10 @@ class CaptureHandler:
         self.max_recipients = max_recipients
         self.max_connections = max_connections  # 0 = unlimited
         self.idle_timeout = idle_timeout  # 0 = never
+
+    def __dir__(self) -> Iterable[str]:
+        """The hooks and AUTH mechanisms, which aiosmtpd looks up with ``dir()`` for every connection."""
+        return _names_starting(type(self), ("handle_", "auth_"))
 
     async def handle_EHLO(
         self, server: CaptureSMTP, session: SmtpSession, envelope: SmtpEnvelope, hostname: str, responses: list[str]
@@ -191,6 +202,13 @@ class CaptureSMTP(SMTP):
         self._continued: list[str] = []  # lines of a multi-line reply waiting for its last line
         self._refusal: str | None = None  # replaces the greeting when the connection limit is reached
         self._idle: IdleTimer | None = None
+
+    def __dir__(self) -> Iterable[str]:
+        """The SMTP commands and AUTH mechanisms: what aiosmtpd looks for in ``dir()`` of each new connection.
+
+        It walks the whole ``dir()`` of the protocol twice per connection to find them (reading every attribute on
+        the way); over this class that was the largest single cost of a one-message connection, about 150 us."""
+        return _names_starting(type(self), ("smtp_", "auth_"))
 
     # -- connection lifecycle ---------------------------------------------------------------------------------
 
