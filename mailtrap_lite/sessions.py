@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from mailtrap_lite import replies
 from mailtrap_lite.events import Event, EventBus
-from mailtrap_lite.timestamps import share_zone
+from mailtrap_lite.timestamps import local_time
 
 _MAX_LINE = 512
 # A client may keep one connection for thousands of messages: its transcript keeps the first lines (greeting,
@@ -33,11 +33,6 @@ MAX_SESSION_ATTEMPTS = 500
 _PATH_RE = re.compile(r"<([^>]*)>")
 
 
-def _now() -> datetime:
-    """``datetime.now().astimezone()`` with a shared zone object (every attempt carries a timestamp)."""
-    return share_zone(datetime.now().astimezone())
-
-
 @functools.lru_cache(maxsize=1024)
 def _shared_text(text: str) -> str:
     """One copy of each recurring address: attempts keep thousands of copies of the same few senders."""
@@ -45,9 +40,7 @@ def _shared_text(text: str) -> str:
 
 
 class TranscriptLine(NamedTuple):
-    """One line of a session: ``direction`` is ``C`` (client), ``S`` (server) or ``F`` (a fault fired).
-
-    A named tuple rather than a class: a busy server writes several of these per message."""
+    """One line of a session: ``direction`` is ``C`` (client), ``S`` (server) or ``F`` (a fault fired)."""
 
     elapsed: float
     direction: str
@@ -83,7 +76,7 @@ class Attempt:
     @property
     def at(self) -> datetime:
         """When the transaction started (MAIL FROM), in the local zone."""
-        return share_zone(datetime.fromtimestamp(self.started).astimezone())
+        return local_time(self.started)
 
     @property
     def accepted(self) -> bool:
@@ -99,12 +92,12 @@ class SessionRecord:
         self.id = session_id
         self.seq = seq
         self.peer = peer
-        self.started_at = _now()
+        self.started_at = local_time()
         self.ended_at: datetime | None = None
         self.helo = ""
         self.tls = False
         self.auth_user = ""
-        self.lines: list[TranscriptLine] = []
+        self._lines: list[tuple[float, str, str]] = []  # (monotonic time, direction, text): cheap to append
         self.faults: list[str] = []
         self.attempts: list[Attempt] = []
         self._start = time.monotonic()
@@ -148,14 +141,12 @@ class SessionRecord:
     def server_reply(self, line: str) -> None:
         """A reply line the server sent."""
         self._add("S", line)
-        code_text = line[:3]
-        if not code_text.isdigit():
+        if not line[:3].isdigit():
             return
-        code = int(code_text)
         self._data_requested = False
-        final = len(line) < 4 or line[3] != "-"
-        if not final:
+        if line[3:4] == "-":  # a line of a multi-line reply, not its last
             return
+        code = int(line[:3])
         if code == 354:
             self._in_data = True
             return
@@ -198,11 +189,17 @@ class SessionRecord:
             code, text = self._last_failure or (None, "")
             self._finish(Attempt(self._log.next_attempt_seq(), self.id, None, reply_code=code, kept_reply_text=text,
                                  fault=self.faults[-1]))
-        self.ended_at = _now()
+        self.ended_at = local_time()
         self._add("S", "(connection closed)")
         self._log.finished(self)
 
     # -- derived state ------------------------------------------------------------------------------------------
+
+    @property
+    def lines(self) -> list[TranscriptLine]:
+        """The transcript so far, each line with the seconds since the connection opened."""
+        start = self._start
+        return [TranscriptLine(round(at - start, 6), direction, text) for at, direction, text in list(self._lines)]
 
     @property
     def in_data(self) -> bool:
@@ -223,9 +220,9 @@ class SessionRecord:
     def _add(self, direction: str, text: str) -> None:
         if len(text) > _MAX_LINE:
             text = text[:_MAX_LINE] + f"... ({len(text)} chars)"
-        self.lines.append(TranscriptLine(round(time.monotonic() - self._start, 6), direction, text))
-        if len(self.lines) > MAX_TRANSCRIPT_LINES:
-            del self.lines[_TRANSCRIPT_HEAD : _TRANSCRIPT_HEAD + MAX_TRANSCRIPT_LINES // 2]
+        self._lines.append((time.monotonic(), direction, text))
+        if len(self._lines) > MAX_TRANSCRIPT_LINES:
+            del self._lines[_TRANSCRIPT_HEAD : _TRANSCRIPT_HEAD + MAX_TRANSCRIPT_LINES // 2]
 
     def _on_reply(self, verb: str, code: int, text: str) -> None:
         if code >= 400:

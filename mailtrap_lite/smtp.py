@@ -8,7 +8,6 @@ documented way to change a command), ``push()``, ``handle_<VERB>`` hooks, and th
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
 import logging
 import warnings
@@ -61,10 +60,15 @@ def same_help_as(original: _Command) -> Callable[[_Command], _Command]:
     return copy
 
 
-@functools.cache
+_NAMES_STARTING: dict[tuple[type, tuple[str, ...]], tuple[str, ...]] = {}
+
+
 def _names_starting(cls: type, prefixes: tuple[str, ...]) -> tuple[str, ...]:
     """The attribute names of ``cls`` that start with one of ``prefixes`` (worked out once per class)."""
-    return tuple(sorted(name for name in dir(cls) if name.startswith(prefixes)))
+    names = _NAMES_STARTING.get((cls, prefixes))
+    if names is None:
+        names = _NAMES_STARTING[cls, prefixes] = tuple(sorted(n for n in dir(cls) if n.startswith(prefixes)))
+    return names
 
 
 class CaptureHandler:

@@ -20,6 +20,7 @@ from mailtrap_lite.events import Event, EventBus
 from mailtrap_lite.ids import new_id
 from mailtrap_lite.message import Envelope, Message, SmtpFacts
 from mailtrap_lite.search_index import SearchIndex
+from mailtrap_lite.timestamps import local_time
 
 Predicate = Callable[[Message], bool]
 
@@ -99,7 +100,7 @@ class MessageStore:
         ``on_stored`` runs once the message is in the store but before anyone is told, so what it records (the
         SMTP attempt that delivered it) is visible to every reader that wakes up for the message.
         """
-        when = received_at or datetime.now().astimezone()
+        when = received_at or local_time()
         with self._lock:
             seq = next(self._seq)
             message = Message(new_id(), raw, envelope, smtp or SmtpFacts(), when, seq)

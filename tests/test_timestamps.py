@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from mailtrap_lite.timestamps import format_timestamp, parse_timestamp
+from mailtrap_lite.timestamps import format_timestamp, local_time, parse_timestamp, share_zone
 
 PARIS_SUMMER = timezone(timedelta(hours=2))
 
@@ -31,3 +34,30 @@ def test_a_time_without_a_zone_is_written_in_the_local_zone() -> None:
     written = format_timestamp(naive)
     assert written is not None and written.startswith("2024-05-01T12:00:00.5")
     assert parse_timestamp(written) == naive.astimezone()
+
+
+@pytest.fixture
+def berlin_zone() -> Iterator[None]:
+    """The process runs in Europe/Berlin (with its summer time) for one test."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "Europe/Berlin"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+@pytest.mark.parametrize("written", ["2024-01-15T12:00:00Z", "2024-07-15T12:00:00Z", "2024-03-31T00:59:59.5Z",
+                                     "2024-03-31T01:00:00Z", "2024-10-27T00:59:59Z", "2024-10-27T01:00:00.25Z"])
+def test_server_stamps_are_local_time_on_either_side_of_a_daylight_saving_change(
+    berlin_zone: None, written: str
+) -> None:
+    epoch = parse_timestamp(written).timestamp()
+    stamped = local_time(epoch)
+    expected = datetime.fromtimestamp(epoch).astimezone()
+    assert stamped == expected and stamped.utcoffset() == expected.utcoffset()
+    assert stamped.tzname() == expected.tzname() in ("CET", "CEST")
+    assert stamped.tzinfo is share_zone(expected).tzinfo  # one zone object per offset, however it was made

@@ -170,5 +170,5 @@ def session(record: SessionRecord, transcript: bool = False) -> JSON:
     }
     if transcript:
         data["Transcript"] = [{"Elapsed": line.elapsed, "Direction": line.direction, "Text": line.text}
-                              for line in list(record.lines)]
+                              for line in record.lines]
     return data
