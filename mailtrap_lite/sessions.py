@@ -39,6 +39,12 @@ def _shared_text(text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=1024)
+def _with_recipient(recipients: tuple[str, ...], recipient: str) -> tuple[str, ...]:
+    """``recipients`` and one more, one copy of each such list: thousands of attempts have the same few."""
+    return (*recipients, recipient)
+
+
 class TranscriptLine(NamedTuple):
     """One line of a session: ``direction`` is ``C`` (client), ``S`` (server) or ``F`` (a fault fired)."""
 
@@ -235,7 +241,7 @@ class SessionRecord:
         elif verb == "RCPT":
             recipient = self._pending_rcpt.popleft() if self._pending_rcpt else ""
             if code < 400:
-                attempt.recipients += (recipient,)
+                attempt.recipients = _with_recipient(attempt.recipients, recipient)
             else:
                 attempt.rejected_recipients += ((recipient, code),)
                 attempt.reply_code, attempt.kept_reply_text = code, text
