@@ -35,6 +35,17 @@ def test_sessions_show_every_attempt_with_its_reply(server: MailServer) -> None:
     assert api.get("/api/v1/session/nope").status == 404
 
 
+def test_each_attempt_lists_its_own_recipients(server: MailServer) -> None:
+    with smtplib.SMTP(server.smtp_host, server.smtp_port, timeout=10) as client:
+        client.sendmail("a@example.com", ["b@example.com", "c@example.com"], make_message())
+        client.sendmail("a@example.com", ["b@example.com"], make_message())
+        client.sendmail("a@example.com", ["b@example.com", "c@example.com", "d@example.com"], make_message())
+    session = Api(server.http_url or "").json("/api/v1/sessions")["sessions"][0]
+    assert [a["Recipients"] for a in session["Attempts"]] == [
+        ["b@example.com", "c@example.com"], ["b@example.com"], ["b@example.com", "c@example.com", "d@example.com"]
+    ]
+
+
 def test_a_message_knows_how_it_arrived(server: MailServer) -> None:
     send(server, make_message(to="bob@example.com"), to_addrs=["bob@example.com", "hidden@example.com"])
     smtp = Api(server.http_url or "").json("/api/v1/message/latest/smtp")
