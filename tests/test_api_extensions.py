@@ -37,9 +37,9 @@ def test_sessions_show_every_attempt_with_its_reply(server: MailServer) -> None:
 
 def test_each_attempt_lists_its_own_recipients(server: MailServer) -> None:
     with smtplib.SMTP(server.smtp_host, server.smtp_port, timeout=10) as client:
-        client.sendmail("a@example.com", ["b@example.com", "c@example.com"], make_message())
-        client.sendmail("a@example.com", ["b@example.com"], make_message())
-        client.sendmail("a@example.com", ["b@example.com", "c@example.com", "d@example.com"], make_message())
+        client.send_message(make_message(), "a@example.com", ["b@example.com", "c@example.com"])
+        client.send_message(make_message(), "a@example.com", ["b@example.com"])
+        client.send_message(make_message(), "a@example.com", ["b@example.com", "c@example.com", "d@example.com"])
     session = Api(server.http_url or "").json("/api/v1/sessions")["sessions"][0]
     assert [a["Recipients"] for a in session["Attempts"]] == [
         ["b@example.com", "c@example.com"], ["b@example.com"], ["b@example.com", "c@example.com", "d@example.com"]
