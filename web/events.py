@@ -4,7 +4,8 @@ Bus subscribers run inside the publisher (often the SMTP thread), so ours only a
 When the publisher is the SMTP event loop, a ``new`` or ``session`` frame is built on that loop just after the SMTP
 reply has gone out (building it in another thread cost twice as much: the two threads fought over the interpreter lock).
 One dispatcher thread per app drains every pending event at each wake-up, builds the frames nobody built yet
-(once, not once per client), in the order the changes happened, and hands the whole batch to every client's
+(once, not once per client; for a frame the SMTP loop is about to build, it waits for the loop rather than build
+it itself), in the order the changes happened, and hands the whole batch to every client's
 bounded queue with one lock and one wake-up per client; each connection's own thread takes everything queued and
 writes it to the socket in one go. Under load the dispatcher wakes at most once per ``_BATCH_GAP``, so a burst
 of mail costs a few thread wake-ups instead of two per message. A client that falls more than ``BACKLOG`` frames
@@ -49,6 +50,7 @@ _BUILT_ON_THE_LOOP = ("new", "session")  # the SMTP side publishes these, one pe
 PRUNE_THRESHOLD = 200  # as Mailpit: more changes than this at once become a single "prune"
 _DRAIN_LIMIT = 10_000
 _BATCH_GAP = 0.02  # under load, the dispatcher wakes at most this often (seconds): events wait at most this long
+_LOOP_BUILD_WAIT = 0.05  # how long the dispatcher waits for a frame the SMTP loop is about to build before building it
 _encode = json.JSONEncoder(separators=(",", ":")).encode  # compact frames, one encoder for all
 
 events = Blueprint("events", __name__)
@@ -98,6 +100,8 @@ class EventHub:
         self._clients: set[_Client] = set()
         self._lock = threading.Lock()
         self._inbox: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
+        self._loop_built = threading.Condition(threading.Lock())  # signalled when the loop built an awaited frame
+        self._awaiting_loop = False  # the dispatcher is waiting for the loop to build a frame
         self._dispatcher: threading.Thread | None = None
         server.bus.subscribe(self._on_event)
 
@@ -110,18 +114,34 @@ class EventHub:
         if not self._clients or event.type not in _PAYLOADS:  # no clients, or an event with no frame ("fired")
             return
         pending = _Pending(event)
-        self._inbox.put(pending)
         if event.type in _BUILT_ON_THE_LOOP:
             try:
                 loop = asyncio.get_running_loop()
             except RuntimeError:  # published from an HTTP thread: the dispatcher builds it
-                return
-            loop.call_soon(self._build, pending)
+                pass
+            else:
+                pending.on_loop = True
+                loop.call_soon(self._build_on_loop, pending)
+        self._inbox.put(pending)
 
     def _build(self, pending: _Pending) -> None:
         if not pending.frame:
             event = pending.event
             pending.frame = _encode({"Type": event.type, "Data": _PAYLOADS[event.type](event.data, self.server.store)})
+
+    def _build_on_loop(self, pending: _Pending) -> None:
+        self._build(pending)
+        if self._awaiting_loop:  # read after the frame was set: see _await_loop
+            with self._loop_built:
+                self._loop_built.notify()
+
+    def _await_loop(self, pending: _Pending) -> None:
+        """Give the SMTP loop a moment to build ``pending``'s frame (it runs right after the loop's current step)
+        instead of building it here, where it would cost twice as much and hold up the loop meanwhile."""
+        with self._loop_built:
+            self._awaiting_loop = True  # set before the frame is looked at: see _build_on_loop
+            self._loop_built.wait_for(lambda: pending.frame, timeout=_LOOP_BUILD_WAIT)
+            self._awaiting_loop = False
 
     def connect(self, abort: Callable[[], None]) -> _Client:
         """Register a new connection; it first gets a ``stats`` frame."""
@@ -174,7 +194,9 @@ class EventHub:
                     break
             frames: list[str] = []
             for waiting in coalesce(pending):
-                self._build(waiting)
+                if waiting.on_loop and not waiting.frame:
+                    self._await_loop(waiting)
+                self._build(waiting)  # if nobody has yet (from an HTTP thread, or the loop was held up)
                 frames.append(waiting.frame)
                 if waiting.event.type in _STORE_CHANGES and stats_due is None:
                     stats_due = max(time.monotonic(), last_stats + STATS_INTERVAL)
@@ -206,11 +228,12 @@ _PAYLOADS: dict[str, Callable[[Any, MessageStore], Any]] = {
 class _Pending:
     """An event on its way to the clients, and its frame once built (by the SMTP loop or the dispatcher)."""
 
-    __slots__ = ("event", "frame")
+    __slots__ = ("event", "frame", "on_loop")
 
     def __init__(self, event: Event) -> None:
         self.event = event
         self.frame = ""  # not built yet (a built frame is never empty)
+        self.on_loop = False  # an SMTP event loop will build the frame
 
 
 def coalesce(events: list[_Pending]) -> list[_Pending]:
