@@ -1,21 +1,23 @@
 """SMTP ingest: our server against the bare aiosmtpd sink, same messages, same load, same run.
 
-Each scenario alternates sink and ours for a few rounds and keeps each side's best rate, so a burst of load from
-elsewhere on the machine does not decide the ratio. Both servers must account for every message they accepted.
-Beside the rates, the server processes' CPU time per message is kept (the lowest seen): on a busy machine it is
-the steadier measure of how much work each server does per message.
+Each scenario runs for a few rounds; a round runs the sink and then ours, back to back, so a slow spell of the
+(shared, noisy) machine hits both sides of a round alike. A scenario's ratio is the median of its rounds' ratios,
+and the rates shown are the median rates: one lucky or unlucky run on either side does not decide the result.
+Both servers must account for every message they accepted. Beside the rates, the server processes' CPU time per
+message is kept: on a busy machine it is the steadier measure of how much work each server does per message.
 """
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bench.children import ServerProcess, Watcher
 from bench.loadgen import LoadResult, run_load
 from bench.mail import build, on_the_wire
 
-ROUNDS = 3
+ROUNDS = 5
 
 
 @dataclass(frozen=True)
@@ -46,23 +48,45 @@ SCENARIOS = (
 
 @dataclass
 class Measured:
-    """Best rates of both sides for one scenario."""
+    """Both sides' runs of one scenario, round by round: (sink, ours), run back to back."""
 
     scenario: Scenario
-    ours: float = 0.0
-    sink: float = 0.0
-    ours_cpu_us: float = float("inf")
-    sink_cpu_us: float = float("inf")
+    rounds: list[tuple[LoadResult, LoadResult]] = field(default_factory=list)
+
+    @property
+    def round_ratios(self) -> list[float]:
+        """Each round's rate of ours divided by the sink's."""
+        return [ours.per_second / sink.per_second for sink, ours in self.rounds]
 
     @property
     def ratio(self) -> float:
-        """Ours divided by the sink."""
-        return self.ours / self.sink if self.sink else 0.0
+        """The median of the rounds' ratios."""
+        return statistics.median(self.round_ratios)
+
+    @property
+    def ours(self) -> float:
+        """Our median rate (messages per second)."""
+        return statistics.median(ours.per_second for _, ours in self.rounds)
+
+    @property
+    def sink(self) -> float:
+        """The sink's median rate."""
+        return statistics.median(sink.per_second for sink, _ in self.rounds)
+
+    @property
+    def ours_cpu_us(self) -> float:
+        """Our median server CPU time per message (microseconds)."""
+        return statistics.median(ours.server_cpu_us for _, ours in self.rounds)
+
+    @property
+    def sink_cpu_us(self) -> float:
+        """The sink's median server CPU time per message."""
+        return statistics.median(sink.server_cpu_us for sink, _ in self.rounds)
 
     @property
     def cpu_ratio(self) -> float:
-        """The sink's CPU time per message divided by ours (above 1: we do less work per message)."""
-        return self.sink_cpu_us / self.ours_cpu_us
+        """The median of the rounds' sink CPU per message divided by ours (above 1: we do less work per message)."""
+        return statistics.median(sink.server_cpu_us / ours.server_cpu_us for sink, ours in self.rounds)
 
 
 def load_once(server: ServerProcess, scenario: Scenario, wires: list[bytes], clear: bool = True) -> LoadResult:
@@ -84,7 +108,7 @@ def load_once(server: ServerProcess, scenario: Scenario, wires: list[bytes], cle
 def measure(
     ours: ServerProcess, sink: ServerProcess, on_ours: Callable[[Scenario, LoadResult], None] | None = None
 ) -> list[Measured]:
-    """Every scenario, alternating the two servers for ``ROUNDS`` rounds.
+    """Every scenario for ``ROUNDS`` rounds, each the sink then ours.
 
     A websocket client is connected to our server for each of its runs (a fresh one each time, so a client the
     server dropped for falling behind does not leave the next run without one); its arrival times are kept.
@@ -92,22 +116,20 @@ def measure(
     measured = []
     for scenario in SCENARIOS:
         wires = scenario.wires()
-        best = Measured(scenario)
+        runs = Measured(scenario)
         for _ in range(ROUNDS):
             baseline = load_once(sink, scenario, wires)
-            best.sink = max(best.sink, baseline.per_second)
-            best.sink_cpu_us = min(best.sink_cpu_us, baseline.server_cpu_us)
             watcher = Watcher(ours.http_url)
             result = load_once(ours, scenario, wires)
             result.event_arrivals = watcher.arrivals(len(wires))
-            best.ours = max(best.ours, result.per_second)
-            best.ours_cpu_us = min(best.ours_cpu_us, result.server_cpu_us)
+            runs.rounds.append((baseline, result))
             if on_ours is not None:
                 on_ours(scenario, result)
         print(
-            f"  {scenario.name}: ours {best.ours:.0f}/s, sink {best.sink:.0f}/s, ratio {best.ratio:.2f}; "
-            f"server CPU per message ours {best.ours_cpu_us:.0f} us, sink {best.sink_cpu_us:.0f} us",
+            f"  {scenario.name}: ours {runs.ours:.0f}/s, sink {runs.sink:.0f}/s, ratio {runs.ratio:.2f} "
+            f"(rounds {', '.join(f'{r:.2f}' for r in runs.round_ratios)}); "
+            f"server CPU per message ours {runs.ours_cpu_us:.0f} us, sink {runs.sink_cpu_us:.0f} us",
             flush=True,
         )
-        measured.append(best)
+        measured.append(runs)
     return measured

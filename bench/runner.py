@@ -85,6 +85,7 @@ def main() -> None:
                 "ours_per_s": m.ours,
                 "sink_per_s": m.sink,
                 "ratio": m.ratio,
+                "round_ratios": m.round_ratios,
                 "target_ratio": m.scenario.target_ratio,
                 "ours_cpu_us_per_message": m.ours_cpu_us,
                 "sink_cpu_us_per_message": m.sink_cpu_us,
