@@ -2,7 +2,8 @@
 
 Only aiosmtpd's public surface is used: the ``SMTP`` constructor options, ``smtp_<VERB>`` overrides (aiosmtpd's
 documented way to change a command), ``push()``, ``handle_<VERB>`` hooks, and the asyncio protocol methods
-``connection_made``/``data_received``/``connection_lost``.
+``connection_made``/``data_received``/``connection_lost``. Protocol and handler also define ``__dir__`` (Python's
+own hook), which aiosmtpd reads on every connection to find commands, hooks and AUTH mechanisms.
 """
 
 from __future__ import annotations
