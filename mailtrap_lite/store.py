@@ -105,7 +105,7 @@ class MessageStore:
             seq = next(self._seq)
             message = Message(new_id(), raw, envelope, smtp or SmtpFacts(), when, seq)
             initial = [*tags, *_plus_tags(envelope.recipients)]
-            if b"x-tags" in raw[:65536].lower():
+            if b"x-tags" in _header_block(raw).lower():
                 initial.extend(message.summary.header_tags)
             unique = _unique_tags(initial)
             if self.journal is not None:
@@ -373,6 +373,15 @@ class MessageStore:
         """Wake every waiter (used at shutdown so blocked long-polls answer at once)."""
         with self._changed:
             self._changed.notify_all()
+
+
+def _header_block(raw: bytes) -> bytes:
+    """The message up to its first empty line (CRLF or bare LF): every header any parser could read is in it."""
+    end = raw.find(b"\n\r\n")
+    bare_lf = raw.find(b"\n\n", 0, end if end >= 0 else len(raw))
+    if bare_lf >= 0:
+        end = bare_lf
+    return raw if end < 0 else raw[: end + 1]
 
 
 def _unique_tags(tags: Iterable[str]) -> tuple[str, ...]:

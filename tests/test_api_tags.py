@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import smtplib
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -67,3 +68,23 @@ def test_bad_tag_requests_are_400_with_mailpits_reasons(
 ) -> None:
     answer = api.request(method, path, body)
     assert (answer.status, answer.text) == (400, reason)
+
+
+def _sent_raw(server: MailServer, raw: bytes) -> list[str]:
+    """Send ``raw`` as is over SMTP and return the tags the stored message got."""
+    with smtplib.SMTP(server.smtp_host, server.smtp_port, timeout=10) as client:
+        client.sendmail("alice@example.com", ["bob@example.com"], raw)
+    return Api(server.http_url or "").json("/api/v1/messages")["messages"][0]["Tags"]
+
+
+def test_x_tags_is_read_whatever_the_line_endings_and_the_header_size(server: MailServer) -> None:
+    bare_lf = b"From: a@example.com\nSubject: lf\nX-Tags: unix\n\nbody\n"
+    assert _sent_raw(server, bare_lf) == ["unix"]
+    long_header = b"References: " + b"\r\n ".join(b"<ref-%d@example.com>" % i for i in range(4000)) + b"\r\n"
+    assert len(long_header) > 65536
+    late = b"From: a@example.com\r\nSubject: long\r\n" + long_header + b"X-Tags: late\r\n\r\nbody\r\n"
+    assert _sent_raw(server, late) == ["late"]
+
+
+def test_x_tags_in_the_body_is_not_a_tag(server: MailServer) -> None:
+    assert _sent_raw(server, b"From: a@example.com\r\nSubject: body\r\n\r\nX-Tags: nope\r\n") == []
