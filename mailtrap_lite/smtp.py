@@ -443,6 +443,8 @@ def protocol_factory(
     """A factory for ``loop.create_server`` that builds one :class:`CaptureSMTP` per connection."""
 
     def build() -> CaptureSMTP:
-        return CaptureSMTP(handler, sessions=sessions, live=live, implicit_tls=implicit_tls, **smtp_options)
+        # The running loop, passed in: else aiosmtpd looks it up for every connection under warnings.catch_warnings()
+        loop = asyncio.get_running_loop()
+        return CaptureSMTP(handler, sessions=sessions, live=live, implicit_tls=implicit_tls, loop=loop, **smtp_options)
 
     return build
