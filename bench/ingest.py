@@ -71,30 +71,17 @@ class Measured:
         sink, ours = self.median_round
         return ours.per_second / sink.per_second
 
-    @property
-    def ours(self) -> float:
-        """Our rate in the median round (messages per second)."""
-        return self.median_round[1].per_second
-
-    @property
-    def sink(self) -> float:
-        """The sink's rate in the median round."""
-        return self.median_round[0].per_second
-
-    @property
-    def ours_cpu_us(self) -> float:
-        """Our server CPU time per message in the median round (microseconds)."""
-        return self.median_round[1].server_cpu_us
-
-    @property
-    def sink_cpu_us(self) -> float:
-        """The sink's server CPU time per message in the median round."""
-        return self.median_round[0].server_cpu_us
-
-    @property
-    def cpu_ratio(self) -> float:
-        """The sink's CPU per message divided by ours in the median round (above 1: we do less work per message)."""
-        return self.sink_cpu_us / self.ours_cpu_us
+    def figures(self) -> dict[str, float]:
+        """The median round's rates, ratio and server CPU time per message (the reported figures)."""
+        sink, ours = self.median_round
+        return {
+            "ours_per_s": ours.per_second,
+            "sink_per_s": sink.per_second,
+            "ratio": self.ratio,
+            "ours_cpu_us_per_message": ours.server_cpu_us,
+            "sink_cpu_us_per_message": sink.server_cpu_us,
+            "cpu_ratio": sink.server_cpu_us / ours.server_cpu_us,  # above 1: we do less work per message
+        }
 
 
 def load_once(server: ServerProcess, scenario: Scenario, wires: list[bytes], clear: bool = True) -> LoadResult:
@@ -133,10 +120,12 @@ def measure(
             runs.rounds.append((baseline, result))
             if on_ours is not None:
                 on_ours(scenario, result)
+        shown = runs.figures()
+        rounds = ", ".join(f"{r:.2f}" for r in runs.round_ratios)
         print(
-            f"  {scenario.name}: ours {runs.ours:.0f}/s, sink {runs.sink:.0f}/s, ratio {runs.ratio:.2f} "
-            f"(rounds {', '.join(f'{r:.2f}' for r in runs.round_ratios)}); "
-            f"server CPU per message ours {runs.ours_cpu_us:.0f} us, sink {runs.sink_cpu_us:.0f} us",
+            f"  {scenario.name}: ours {shown['ours_per_s']:.0f}/s, sink {shown['sink_per_s']:.0f}/s, "
+            f"ratio {runs.ratio:.2f} (rounds {rounds}); server CPU per message "
+            f"ours {shown['ours_cpu_us_per_message']:.0f} us, sink {shown['sink_cpu_us_per_message']:.0f} us",
             flush=True,
         )
         measured.append(runs)

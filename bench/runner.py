@@ -82,14 +82,9 @@ def main() -> None:
         "ingest": [
             {
                 "scenario": m.scenario.name,
-                "ours_per_s": m.ours,
-                "sink_per_s": m.sink,
-                "ratio": m.ratio,
+                **m.figures(),
                 "round_ratios": m.round_ratios,
                 "target_ratio": m.scenario.target_ratio,
-                "ours_cpu_us_per_message": m.ours_cpu_us,
-                "sink_cpu_us_per_message": m.sink_cpu_us,
-                "cpu_ratio": m.cpu_ratio,
             }
             for m in measured
         ],
