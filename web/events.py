@@ -3,13 +3,13 @@
 Bus subscribers run inside the publisher (often the SMTP thread), so ours only appends the event to an inbox.
 When the publisher is the SMTP event loop, a ``new`` or ``session`` frame is built on that loop just after the SMTP
 reply has gone out (building it in another thread cost twice as much: the two threads fought over the interpreter lock).
-One dispatcher thread per app drains every pending event at each wake-up, builds the frames nobody built yet
-(once, not once per client; for a frame the SMTP loop is about to build, it waits for the loop rather than build
-it itself), in the order the changes happened, and hands the whole batch to every client's
-bounded queue with one lock and one wake-up per client; each connection's own thread takes everything queued and
-writes it to the socket in one go. Under load the dispatcher wakes at most once per ``_BATCH_GAP``, so a burst
-of mail costs a few thread wake-ups instead of two per message. A client that falls more than ``BACKLOG`` frames
-behind is dropped, so a slow or vanished reader never holds up SMTP or other readers.
+One dispatcher thread per app drains every pending event at each wake-up, builds the frames nobody built yet (once,
+not once per client; a frame the SMTP loop is about to build it waits for rather than build itself), in the order
+the changes happened, and hands the whole batch to every client's bounded queue with one lock and one wake-up per
+client; each connection's own thread takes everything queued and writes it to the socket in one go. Under load the
+dispatcher wakes at most once per ``_BATCH_GAP``, so a burst of mail costs a few thread wake-ups instead of two per
+message. A client that falls more than ``BACKLOG`` frames behind is dropped, so a slow or vanished reader never
+holds up SMTP or other readers.
 """
 
 from __future__ import annotations
