@@ -4,6 +4,7 @@ A client that stops reading never holds up SMTP or the other clients."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import smtplib
 import socket
@@ -161,3 +162,22 @@ def test_a_bulk_change_arrives_as_one_prune_instead_of_a_flood(server: MailServe
 
 def test_plain_http_to_the_websocket_path_is_a_400(server: MailServer) -> None:
     assert Api(server.http_url or "").get("/api/events").status == 400
+
+
+def test_a_message_reaches_clients_even_when_the_loop_that_stored_it_stalls(
+    server: MailServer, events: websocket.WebSocket
+) -> None:
+    release = threading.Event()
+
+    async def store_then_stall() -> None:
+        raw = make_message(subject="stalled").as_bytes()
+        server.store.add(raw, Envelope("alice@example.com", ("bob@example.com",)))
+        release.wait(WAIT)  # the loop is held up before it can build the frame itself
+
+    stalled = threading.Thread(target=asyncio.run, args=(store_then_stall(),))
+    stalled.start()
+    try:
+        assert _next(events, "new")["Data"]["Subject"] == "stalled"
+    finally:
+        release.set()
+        stalled.join(WAIT)
