@@ -172,7 +172,7 @@ def test_a_message_reaches_clients_even_when_the_loop_that_stored_it_stalls(
     async def store_then_stall() -> None:
         raw = make_message(subject="stalled").as_bytes()
         server.store.add(raw, Envelope("alice@example.com", ("bob@example.com",)))
-        release.wait(WAIT)  # the loop is held up before it can build the frame itself
+        release.wait(3 * WAIT)  # held up (longer than the client waits) before the loop can build the frame
 
     stalled = threading.Thread(target=asyncio.run, args=(store_then_stall(),))
     stalled.start()
