@@ -66,6 +66,14 @@ def test_slash_focuses_search_and_escape_leaves_it(three: UI) -> None:
     expect(three.page.locator("#message-subject")).to_have_text("second")
 
 
+def test_escape_before_the_search_has_run_keeps_the_focus_in_the_list(three: UI) -> None:
+    three.page.keyboard.press("/")
+    three.page.keyboard.type("subject:second")
+    three.page.keyboard.press("Escape")  # at once: the search runs a moment after the last keystroke
+    expect(three.page.locator("#message-list .row-subject")).to_have_text(["second"])
+    expect(three.row("second").locator(".row-open")).to_be_focused()
+
+
 def test_arrow_keys_move_between_tabs(three: UI) -> None:
     three.open_message("third")
     text_tab = three.page.get_by_role("tab", name="Text", exact=True)

@@ -233,6 +233,9 @@ export class MessageList {
 
   render(problem = "") {
     const hadFocus = this.node.contains(document.activeElement);
+    // A new page (a search that ran after Esc left the search box, say) has no cursor yet: the focus stays in the
+    // list, on its first row, rather than falling out of the page with the replaced rows.
+    if (hadFocus && this.cursor < 0 && this.messages.length) this.cursor = 0;
     replaceChildren(this.node, this.messages.map((message, index) => this.row(message, index)));
     if (hadFocus) this.node.querySelector(`li[data-index="${this.cursor}"] .row-open`)?.focus();
     const last = this.start + this.messages.length;
