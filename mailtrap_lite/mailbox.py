@@ -20,9 +20,8 @@ from mailtrap_lite.criteria import Criteria, Tags
 from mailtrap_lite.errors import MailAssertionError
 from mailtrap_lite.fault_presets import FaultBackend, Faults
 from mailtrap_lite.faults import Rule
-from mailtrap_lite.message import Message
+from mailtrap_lite.message import Message, Predicate
 from mailtrap_lite.report import render
-from mailtrap_lite.store import Predicate
 from mailtrap_lite.tls import TlsFiles
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ import hashlib
 import html as html_module
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -312,6 +312,9 @@ class Message:
             if part.part_id == part_id:
                 return part
         return None
+
+
+Predicate = Callable[[Message], bool]  # a test of one message: a search, a wait, a plugin assertion
 
 
 # -- parsing ----------------------------------------------------------------------------------------------------

@@ -28,8 +28,7 @@ from mailtrap_lite.errors import MailtrapError
 from mailtrap_lite.fault_presets import FaultBackend, Faults
 from mailtrap_lite.faults import Rule, rule_from_dict
 from mailtrap_lite.mailbox import DEFAULT_TIMEOUT, Mailbox, SmtpAttempt
-from mailtrap_lite.message import Envelope, Message, SmtpFacts
-from mailtrap_lite.store import Predicate
+from mailtrap_lite.message import Envelope, Message, Predicate, SmtpFacts
 from mailtrap_lite.timestamps import parse_timestamp
 from mailtrap_lite.tls import TlsFiles
 

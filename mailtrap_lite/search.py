@@ -14,17 +14,15 @@ what is wrong, not a silent full-text search; quote the token to search for it a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mailtrap_lite.errors import MailtrapError
-from mailtrap_lite.message import Address, Message
+from mailtrap_lite.message import Address, Message, Predicate
 from mailtrap_lite.timestamps import parse_timestamp
-
-Predicate = Callable[[Message], bool]
 
 _SIZE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(k|kb|m|mb)?$", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "k": 1024, "kb": 1024, "m": 1024 * 1024, "mb": 1024 * 1024}

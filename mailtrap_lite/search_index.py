@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import threading
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Protocol, TypeAlias
 
-from mailtrap_lite.message import Message, search_words
+from mailtrap_lite.message import Message, Predicate, search_words
 
-Predicate = Callable[[Message], bool]
 _READ_DIRECTLY = 64  # new messages a predicate may read itself before it turns to the index
 
 Postings: TypeAlias = "int | array[int]"  # one sequence number, or an array('I') of them in order

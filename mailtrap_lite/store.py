@@ -18,11 +18,9 @@ from typing import Protocol
 
 from mailtrap_lite.events import Event, EventBus
 from mailtrap_lite.ids import new_id
-from mailtrap_lite.message import Envelope, Message, SmtpFacts
+from mailtrap_lite.message import Envelope, Message, Predicate, SmtpFacts
 from mailtrap_lite.search_index import SearchIndex
 from mailtrap_lite.timestamps import local_time
-
-Predicate = Callable[[Message], bool]
 
 _TAG_CLEANUP = re.compile(r"[^\w\-. ]+", re.UNICODE)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from mailtrap_lite.search import Predicate, QueryError, parse_date
+from mailtrap_lite.message import Predicate
+from mailtrap_lite.search import QueryError, parse_date
 from mailtrap_lite.web.errors import ApiError, text_response
 from mailtrap_lite.web.inputs import Body, int_param, json_body, query_param
 from mailtrap_lite.web.lookup import mail_server
