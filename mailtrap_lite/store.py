@@ -328,12 +328,16 @@ class MessageStore:
 
     def since(self, seq: int) -> list[Message]:
         """Messages stored after sequence number ``seq``, oldest first."""
-        fresh = []
         with self._lock:
-            for state in reversed(self._states.values()):  # newest first, stop at what was seen
-                if state.message.seq <= seq:
-                    break
-                fresh.append(state.message)
+            return self._stored_after(seq)
+
+    def _stored_after(self, seq: int) -> list[Message]:
+        """``since`` for a caller that holds the lock: read from the newest back, stopping at what was seen."""
+        fresh = []
+        for state in reversed(self._states.values()):
+            if state.message.seq <= seq:
+                break
+            fresh.append(state.message)
         fresh.reverse()
         return fresh
 
@@ -349,15 +353,11 @@ class MessageStore:
         scanned = since_seq
         while True:
             with self._lock:
-                fresh = []
-                for state in reversed(self._states.values()):  # newest first, stop at what was seen
-                    if state.message.seq <= scanned:
-                        break
-                    fresh.append(state.message)
+                fresh = self._stored_after(scanned)
                 scanned = self._last_seq
             # Tested outside the lock: a slow predicate (the first text search of a large store builds its index)
             # must not hold up the SMTP side, which takes the lock to store each message.
-            matches.extend(m for m in reversed(fresh) if predicate(m))
+            matches.extend(m for m in fresh if predicate(m))
             if len(matches) >= count:
                 return matches, True
             with self._changed:
