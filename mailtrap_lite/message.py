@@ -423,15 +423,19 @@ def _summary_of(
     quoted_printable: bool = False,
 ) -> Summary:
     first: dict[str, str] = {}
+    tags_values = []
     for key, value in headers:
-        first.setdefault(key.lower(), value)
+        name = key.lower()
+        first.setdefault(name, value)
+        if name == "x-tags":
+            tags_values.append(value)
     to = parse_addresses(first.get("to", ""))
     cc = parse_addresses(first.get("cc", ""))
     recipients = message.envelope.recipients
     small = type(recipients) is tuple and len(recipients) <= 8 and len(to) + len(cc) <= 8  # hashable and short
     bcc = _shared_bcc(recipients, to, cc) if small else _bcc_of(recipients, to, cc)
     from_list = parse_addresses(first.get("from", ""))
-    tags_header = ",".join(value for key, value in headers if key.lower() == "x-tags")
+    tags_header = ",".join(tags_values)
     return Summary(
         message_id=first.get("message-id", "").strip().strip("<>"),
         subject=first.get("subject", ""),
