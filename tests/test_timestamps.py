@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -37,16 +36,12 @@ def test_a_time_without_a_zone_is_written_in_the_local_zone() -> None:
 
 
 @pytest.fixture
-def berlin_zone() -> Iterator[None]:
+def berlin_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The process runs in Europe/Berlin (with its summer time) for one test."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "Europe/Berlin"
+    monkeypatch.setenv("TZ", "Europe/Berlin")
     time.tzset()
     yield
-    if before is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = before
+    monkeypatch.undo()
     time.tzset()
 
 
