@@ -22,6 +22,7 @@ from mailtrap_lite.message import Envelope, Message, Predicate, SmtpFacts
 from mailtrap_lite.search_index import SearchIndex
 from mailtrap_lite.timestamps import local_time
 
+PRUNE_THRESHOLD = 200  # as Mailpit: one change to more messages than this is announced as a single "prune"
 _TAG_CLEANUP = re.compile(r"[^\w\-. ]+", re.UNICODE)
 
 
@@ -158,7 +159,7 @@ class MessageStore:
                 self.journal.deleted(deleted)
             for message_id in deleted:
                 self._remove(message_id)
-                self.bus.publish(Event("delete", message_id))
+            self._announce("delete", deleted, lambda message_id: message_id)
             return deleted
 
     def clear(self) -> int:
@@ -184,7 +185,7 @@ class MessageStore:
             for message_id in changed:
                 self._states[message_id].read = read
                 self._unread += -1 if read else 1
-                self.bus.publish(Event("update", {"ID": message_id, "Read": read}))
+            self._announce("update", changed, lambda message_id: {"ID": message_id, "Read": read})
             return changed
 
     def set_tags(self, ids: Iterable[str], tags: Iterable[str]) -> None:
@@ -196,7 +197,7 @@ class MessageStore:
                 self.journal.tags_changed(dict.fromkeys(targets, new_tags))
             for message_id in targets:
                 self._set_state_tags(self._states[message_id], new_tags)
-                self.bus.publish(Event("update", {"ID": message_id, "Tags": list(new_tags)}))
+            self._announce("update", targets, lambda message_id: {"ID": message_id, "Tags": list(new_tags)})
 
     def rename_tag(self, old: str, new: str) -> None:
         """Rename a tag on every message (case-insensitive match). Raises KeyError when no message has it."""
@@ -222,6 +223,15 @@ class MessageStore:
                 },
                 tag,
             )
+
+    def _announce(self, kind: str, ids: list[str], payload: Callable[[str], object]) -> None:
+        """Publish a ``kind`` event per changed message, or a single ``prune`` (reload your list) when one change
+        touched more than ``PRUNE_THRESHOLD`` messages, so a bulk change does not flood the clients."""
+        if len(ids) > PRUNE_THRESHOLD:
+            self.bus.publish(Event("prune", tuple(ids)))
+            return
+        for message_id in ids:
+            self.bus.publish(Event(kind, payload(message_id)))
 
     def _retag(self, tags_by_id: dict[str, tuple[str, ...]], tag: str) -> None:
         """Give these messages new tags (a tag renamed or removed everywhere); KeyError when none had ``tag``."""

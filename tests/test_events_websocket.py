@@ -19,6 +19,7 @@ from http_api import Api
 from mailtools import make_message, send
 
 from mailtrap_lite import Envelope, MailServer
+from mailtrap_lite.events import Event
 
 WAIT = 10.0  # generous: a shared machine; each recv returns as soon as a frame arrives
 
@@ -145,17 +146,43 @@ def test_a_client_that_stops_reading_holds_up_neither_smtp_nor_other_clients(ser
         lazy.close()
 
 
+def _store_bulk(server: MailServer, count: int) -> list[str]:
+    envelope = Envelope("a@example.com", ("b@x",))
+    return [server.store.add(f"Subject: bulk {n}\r\n\r\nbody\r\n".encode(), envelope).id for n in range(count)]
+
+
 def test_a_bulk_change_arrives_as_one_prune_instead_of_a_flood(server: MailServer) -> None:
-    for number in range(300):
-        server.store.add(f"Subject: bulk {number}\r\n\r\nbody\r\n".encode(), Envelope("a@example.com", ("b@x",)))
+    _store_bulk(server, 201)
     ws = _connect(server)
     try:
-        Api(server.http_url or "").request("DELETE", "/api/v1/search?query=subject%3Abulk")
-        deletes = 0
-        while (frame := _next(ws, "delete", "prune"))["Type"] == "delete":
-            deletes += 1
-        assert frame == {"Type": "prune", "Data": None}
-        assert deletes < 300
+        api = Api(server.http_url or "")
+        api.request("PUT", "/api/v1/messages", {"Read": True})
+        assert _next(ws, "update", "prune") == {"Type": "prune", "Data": None}
+        api.request("DELETE", "/api/v1/search?query=subject%3Abulk")
+        assert _next(ws, "delete", "prune") == {"Type": "prune", "Data": None}
+        send(server, make_message(subject="after the bulk change"))  # nothing else was queued before it
+        assert _next(ws, "new", "update", "delete", "prune")["Data"]["Subject"] == "after the bulk change"
+    finally:
+        ws.close()
+
+
+def test_the_prune_is_decided_by_the_change_not_by_how_fast_clients_read(server: MailServer) -> None:
+    announced: list[Event] = []
+    server.bus.subscribe(announced.append)
+    ids = _store_bulk(server, 201)
+    announced.clear()
+    server.store.set_tags(ids, ["bulk"])
+    server.store.delete(ids[:200])
+    assert announced[0] == Event("prune", tuple(ids))
+    assert announced[1:] == [Event("delete", message_id) for message_id in ids[:200]]
+
+
+def test_a_change_to_200_messages_still_names_each_one(server: MailServer) -> None:
+    ids = _store_bulk(server, 200)
+    ws = _connect(server)
+    try:
+        Api(server.http_url or "").request("DELETE", "/api/v1/messages", {"IDs": ids})
+        assert [_next(ws, "delete", "prune") for _ in ids] == [{"Type": "delete", "Data": {"ID": i}} for i in ids]
     finally:
         ws.close()
 

@@ -45,9 +45,7 @@ BACKLOG = 256  # as Mailpit: a client this far behind is dropped (it reconnects 
 STATS_INTERVAL = 0.25
 _IDLE_CHECK = 1.0  # how often idle loops notice that the server stopped
 _STORE_CHANGES = {"new", "update", "delete", "truncate", "prune"}
-_BULK_TYPES = {"update", "delete"}
 _BUILT_ON_THE_LOOP = ("new", "session")  # the SMTP side publishes these, one per message and one per connection
-PRUNE_THRESHOLD = 200  # as Mailpit: more changes than this at once become a single "prune"
 _DRAIN_LIMIT = 10_000
 _BATCH_GAP = 0.02  # under load, the dispatcher wakes at most this often (seconds): events wait at most this long
 _LOOP_BUILD_WAIT = 0.05  # how long the dispatcher waits for a frame the SMTP loop is about to build before building it
@@ -193,7 +191,7 @@ class EventHub:
                 except queue.Empty:
                     break
             frames: list[str] = []
-            for waiting in coalesce(pending):
+            for waiting in pending:
                 if waiting.on_loop and not waiting.frame:
                     self._await_loop(waiting)
                 self._build(waiting)  # if nobody has yet (from an HTTP thread, or the loop was held up)
@@ -234,25 +232,6 @@ class _Pending:
         self.event = event
         self.frame = ""  # not built yet (a built frame is never empty)
         self.on_loop = False  # an SMTP event loop will build the frame
-
-
-def coalesce(events: list[_Pending]) -> list[_Pending]:
-    """Replace each run of more than ``PRUNE_THRESHOLD`` consecutive ``update``/``delete`` events by one ``prune``
-    (Mailpit's "reload your list"), so a bulk change does not flood or drop the clients."""
-    result: list[_Pending] = []
-    run: list[_Pending] = []
-    for waiting in [*events, None]:
-        if waiting is not None and waiting.event.type in _BULK_TYPES:
-            run.append(waiting)
-            continue
-        if len(run) > PRUNE_THRESHOLD:
-            result.append(_Pending(Event("prune")))
-        else:
-            result.extend(run)
-        run = []
-        if waiting is not None:
-            result.append(waiting)
-    return result
 
 
 def hub() -> EventHub:
