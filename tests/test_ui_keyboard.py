@@ -7,6 +7,7 @@ import re
 
 import pytest
 from browser import UI, browser_fixture, expect, ui_fixture  # noqa: F401  (fixtures)
+from mailtools import make_message, send
 
 pytestmark = pytest.mark.browser
 
@@ -72,6 +73,20 @@ def test_escape_before_the_search_has_run_keeps_the_focus_in_the_list(three: UI)
     three.page.keyboard.press("Escape")  # at once: the search runs a moment after the last keystroke
     expect(three.page.locator("#message-list .row-subject")).to_have_text(["second"])
     expect(three.row("second").locator(".row-open")).to_be_focused()
+
+
+def test_escape_from_a_search_with_no_results_keeps_the_focus_for_the_first_match(three: UI) -> None:
+    three.page.keyboard.press("/")
+    three.page.keyboard.type("subject:fourth")
+    three.page.keyboard.press("Enter")
+    expect(three.page.get_by_text("No messages match this search.")).to_be_visible()
+    three.page.keyboard.press("Escape")
+    expect(three.page.get_by_role("list", name="Messages")).to_be_focused()
+    send(three.server, make_message(subject="fourth"))
+    expect(three.page.locator("#message-list .row-subject")).to_have_text(["fourth"])
+    expect(three.row("fourth").locator(".row-open")).to_be_focused()
+    three.page.keyboard.press("Enter")
+    expect(three.page.locator("#message-subject")).to_have_text("fourth")
 
 
 def test_arrow_keys_move_between_tabs(three: UI) -> None:

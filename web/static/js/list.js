@@ -186,11 +186,11 @@ export class MessageList {
     this.focusCursor();
   }
 
-  /** Put keyboard focus on the cursor row (Esc from the search box or the message lands here). */
+  /** Put keyboard focus in the list (Esc from the search box or the message lands here): on the cursor row, or on
+   * the list itself while it has no rows, so that the first row of the next page (a search on its way) takes it. */
   focusCursor() {
-    if (this.cursor < 0 && this.messages.length) this.cursor = 0;
+    this.node.focus();
     this.render();
-    this.node.querySelector(`li[data-index="${this.cursor}"] .row-open`)?.focus();
   }
 
   /** The id the keyboard acts on: the cursor row, else the open message. */
@@ -234,10 +234,10 @@ export class MessageList {
   render(problem = "") {
     const hadFocus = this.node.contains(document.activeElement);
     // A new page (a search that ran after Esc left the search box, say) has no cursor yet: the focus stays in the
-    // list, on its first row, rather than falling out of the page with the replaced rows.
+    // list, on its first row (or on the list while it is empty), rather than falling out of the page with the rows.
     if (hadFocus && this.cursor < 0 && this.messages.length) this.cursor = 0;
     replaceChildren(this.node, this.messages.map((message, index) => this.row(message, index)));
-    if (hadFocus) this.node.querySelector(`li[data-index="${this.cursor}"] .row-open`)?.focus();
+    if (hadFocus) (this.node.querySelector(`li[data-index="${this.cursor}"] .row-open`) ?? this.node).focus();
     const last = this.start + this.messages.length;
     this.pageInfo.textContent = this.matches
       ? `${(this.start + 1).toLocaleString()}\u2013${last.toLocaleString()} of ${this.matches.toLocaleString()}`
