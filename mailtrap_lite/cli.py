@@ -106,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--require-tls", action="store_true", help="refuse MAIL before STARTTLS with 530")
     add("--ui-auth", type=_user_pass, metavar="USER:PASS", help="HTTP Basic auth on the UI, API and websocket")
     add("--ui-auth-file", type=Path, metavar="FILE", help="HTTP Basic auth users, user:password lines")
-    add("--relay", metavar="URL", help="smtp[s]://[user:pass@]host:port where 'release' sends a message")
+    add("--relay", metavar="URL", help="smtp[s]://[user:pass@]host:port[?options] where 'release' sends a message; "
+        "options: tls-ca=FILE, tls-verify=0, insecure-auth=1 (send the password without TLS)")
     add("--fault", action="append", metavar="RULE",
         help="start with this fault rule, e.g. data:451:times=2 (repeatable)")
     add("--chaos", metavar="TRIGGERS", help="Mailpit-style random failures, e.g. Sender:451:50,Recipient:451:10")
