@@ -13,7 +13,7 @@ import pytest
 from http_api import Answer, Api
 from mailtools import make_message, send
 
-from mailtrap_lite import MailServer
+from mailtrap_lite import ConfigError, MailServer
 
 USER, PASSWORD = "relay-user", "s3cret"
 
@@ -127,3 +127,17 @@ def test_implicit_tls_verifies_the_certificate_and_delivers(tls_relay: MailServe
     [released] = tls_relay.store.snapshot()
     assert (released.smtp.tls, released.smtp.auth_user) == (True, USER)
     assert "STARTTLS" not in commands_seen_by(tls_relay)
+
+
+def test_the_host_name_is_verified_too() -> None:
+    # The relay's certificate names localhost, 127.0.0.1 and ::1, and is signed by the CA we trust; reached as
+    # 127.0.0.2 (another loopback address on Linux) it is the right CA but the wrong name.
+    try:
+        relay = MailServer(tls_self_signed=True, smtp_host="127.0.0.2").start()
+    except ConfigError:
+        pytest.skip("127.0.0.2 is not a loopback address here")
+    with relay:
+        answer = release_through(f"smtp://{USER}:{PASSWORD}@127.0.0.2:{relay.smtp_port}?tls-ca={ca_of(relay)}")
+        assert answer.status == 400
+        assert "has a certificate that is not trusted (IP address mismatch" in answer.text
+        assert len(relay.store) == 0
