@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest message accepted, advertised as SIZE; larger mail gets 552 (units K, M, G allowed) [25M]")
     add("--max-total-size", type=_size("--max-total-size"), default=DEFAULT_MAX_TOTAL_SIZE, metavar="BYTES",
         help="raw bytes of all stored mail; the oldest messages are pruned to make room, a single message "
-        "larger than this gets 552 (0 = unlimited) [512M]")
+        "larger than this gets 552 (units K, M, G allowed; 0 = unlimited) [512M]")
     add("--max-recipients", type=_count, default=100, metavar="N",
         help="recipients per message before 452 4.5.3 [100]")
     add("--max-connections", type=_count, default=500, metavar="N",
