@@ -46,7 +46,7 @@ def _plus_tags(recipients: Iterable[str]) -> list[str]:
     return tags
 
 
-def tag_limit_problem(tags: tuple[str, ...]) -> str | None:
+def _tag_limit_problem(tags: tuple[str, ...]) -> str | None:
     """Why these (cleaned, unique) tags cannot be set on one message, or None when they are within the caps."""
     if len(tags) > MAX_TAGS:
         return f"too many tags: {len(tags)}, at most {MAX_TAGS} per message"
@@ -246,7 +246,7 @@ class MessageStore:
         """Replace the tags of these messages (an empty list clears them). Raises TagLimitError, changing nothing,
         when the tags are past the caps."""
         new_tags = _unique_tags(tags)
-        problem = tag_limit_problem(new_tags)
+        problem = _tag_limit_problem(new_tags)
         if problem is not None:
             raise TagLimitError(problem)
         with self._lock:
@@ -261,7 +261,7 @@ class MessageStore:
         """Rename a tag on every message (case-insensitive match). Raises KeyError when no message has it, and
         TagLimitError when the new name is too long."""
         new = clean_tag(new)
-        problem = tag_limit_problem((new,))
+        problem = _tag_limit_problem((new,))
         if problem is not None:
             raise TagLimitError(problem)
         with self._lock:
