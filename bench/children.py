@@ -18,6 +18,15 @@ def _spawn(*args: str) -> subprocess.Popen[str]:
     )
 
 
+def memory_mb(pid: int, field: str = "VmRSS") -> float:
+    """A memory figure of process ``pid`` from ``/proc/PID/status`` in MiB: ``VmRSS`` (resident now) or ``VmHWM``
+    (the peak resident set so far)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc status")
+
+
 class ServerProcess:
     """``python -m bench.serve KIND`` as a context manager, with its ports, its RSS and its command channel."""
 
@@ -52,10 +61,7 @@ class ServerProcess:
 
     def rss_mb(self) -> float:
         """Resident set size of the server process, in MiB."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS in /proc status")
+        return memory_mb(self.process.pid, "VmRSS")
 
     def cpu_seconds(self) -> float:
         """User plus system CPU time the server process has used so far."""
@@ -90,3 +96,35 @@ class Watcher:
         found: dict[str, float] = json.loads(self.process.stdout.readline())
         self.process.wait(10)
         return found
+
+
+class CliServer:
+    """The real ``mailtrap-lite`` command (``python -m mailtrap_lite``) on free ports, with these extra flags."""
+
+    def __init__(self, *flags: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mailtrap_lite", "--smtp", "127.0.0.1:0", "--http", "127.0.0.1:0", "-q", *flags],
+            cwd=_ROOT, stdout=subprocess.PIPE, text=True,
+        )
+        assert self.process.stdout is not None
+        addresses: dict[str, str] = {}
+        for line in self.process.stdout:  # it prints its addresses once it listens, the web side last
+            label, _, address = line.strip().rpartition(" ")
+            addresses[label] = address
+            if "web UI and API on" in label:
+                break
+        if "mailtrap-lite: web UI and API on" not in addresses:
+            raise RuntimeError(f"mailtrap-lite exited early (code {self.process.wait()})")
+        self.http_url = addresses["mailtrap-lite: web UI and API on"]
+        self.smtp_port = int(addresses["mailtrap-lite: SMTP on"].rsplit(":", 1)[1])
+
+    def memory_mb(self, field: str = "VmRSS") -> float:
+        """A memory figure of the server process (see :func:`memory_mb`)."""
+        return memory_mb(self.process.pid, field)
+
+    def __enter__(self) -> CliServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.process.terminate()
+        self.process.wait(20)

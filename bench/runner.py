@@ -7,11 +7,12 @@ import os
 import platform
 import statistics
 import time
+from dataclasses import asdict
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import api_scale, ingest, memory, plugin, startup
+from bench import api_scale, ingest, memory, memory_budget, plugin, startup
 from bench.children import ServerProcess
 from bench.loadgen import LoadResult
 
@@ -71,6 +72,8 @@ def main() -> None:
     measured, latency = run_ingest()
     print("memory, 10,000 x 2 KB over SMTP ...", flush=True)
     growth = {kind: memory.rss_growth(kind) for kind in ("sink", "ours")}
+    print("memory against --max-total-size, large and small mail, then delete all ...", flush=True)
+    budget = memory_budget.measure()
     print("API at 10,000 and 100,000 stored ...", flush=True)
     with ServerProcess("ours") as server:
         api = api_scale.measure(server)
@@ -92,6 +95,7 @@ def main() -> None:
         "memory_10k_mb": {
             kind: {"before": g.before, "after": g.after, "growth": g.growth} for kind, g in growth.items()
         },
+        "memory_budget_mb": asdict(budget),
         "api": {"rss_mb": api.rss_mb, "fill_seconds": api.fill_seconds, "timings_ms": api.timings},
         "startup_ms": boot,
         "plugin_ms": isolation,
@@ -141,6 +145,7 @@ def render(results: dict[str, Any]) -> str:
     )
     rows.append(("", "", "", "", "", ""))
     rows.append(("Our server alone", "value", "", "", "target", ""))
+    rows.extend(memory_budget.render(memory_budget.BudgetFigures(**results["memory_budget_mb"])))
     api = results["api"]
     for step, rss in api["rss_mb"].items():
         count = abs(int(step))

@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from mailtrap_lite.auth import load_users
-from mailtrap_lite.config import DEFAULT_MAX_MESSAGE_SIZE, ServerConfig, parse_address
+from mailtrap_lite.config import (
+    DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_MAX_TOTAL_SIZE,
+    ServerConfig,
+    parse_address,
+    parse_size,
+)
 from mailtrap_lite.errors import ConfigError
 from mailtrap_lite.events import Event
 
@@ -54,6 +60,17 @@ def _count(value: str) -> int:
     return number
 
 
+def _size(flag: str) -> Any:
+    def parse(value: str) -> int:
+        try:
+            return parse_size(value, flag)
+        except ConfigError as error:
+            raise argparse.ArgumentTypeError(error.problem) from None
+
+    parse.__name__ = "BYTES"
+    return parse
+
+
 def _seconds(value: str) -> float:
     try:
         number = float(value)
@@ -85,8 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     add("--no-http", action="store_true", help="run SMTP only")
     add("--max-messages", type=_count, default=1000, metavar="N",
         help="keep at most N messages, dropping the oldest (0 = unlimited) [1000]")
-    add("--max-message-size", type=_count, default=DEFAULT_MAX_MESSAGE_SIZE, metavar="BYTES",
-        help="largest message accepted, advertised as SIZE; larger mail gets 552 [26214400]")
+    add("--max-message-size", type=_size("--max-message-size"), default=DEFAULT_MAX_MESSAGE_SIZE, metavar="BYTES",
+        help="largest message accepted, advertised as SIZE; larger mail gets 552 (units K, M, G allowed) [25M]")
+    add("--max-total-size", type=_size("--max-total-size"), default=DEFAULT_MAX_TOTAL_SIZE, metavar="BYTES",
+        help="raw bytes of all stored mail; the oldest messages are pruned to make room, a single message "
+        "larger than this gets 552 (units K, M, G allowed; 0 = unlimited) [512M]")
     add("--max-recipients", type=_count, default=100, metavar="N",
         help="recipients per message before 452 4.5.3 [100]")
     add("--max-connections", type=_count, default=500, metavar="N",
@@ -151,6 +171,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         http_port=None if args.no_http else http_port,
         max_messages=args.max_messages,
         max_message_size=args.max_message_size,
+        max_total_size=args.max_total_size,
         max_recipients=args.max_recipients,
         max_connections=args.max_connections,
         idle_timeout=args.idle_timeout,

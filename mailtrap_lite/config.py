@@ -11,6 +11,9 @@ from mailtrap_lite.relay import parse_relay_url
 DEFAULT_SMTP_PORT = 1025
 DEFAULT_HTTP_PORT = 8025
 DEFAULT_MAX_MESSAGE_SIZE = 25 * 1024 * 1024
+# Raw mail held at most (README "Limits"): with the parsed forms a process holds about twice this at its peak.
+DEFAULT_MAX_TOTAL_SIZE = 512 * 1024 * 1024
+_SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
 
 
 @dataclass
@@ -26,6 +29,7 @@ class ServerConfig:
     hostname: str = "mailtrap-lite"
     max_messages: int = 1000
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
+    max_total_size: int = DEFAULT_MAX_TOTAL_SIZE  # raw bytes of all stored mail; 0 = unlimited
     max_recipients: int = 100
     max_connections: int = 500
     idle_timeout: float = 300.0
@@ -62,11 +66,26 @@ class ServerConfig:
             raise ConfigError("--require-tls", "needs --tls self-signed or --tls-cert/--tls-key")
         if self.smtp_auth == "required" and not self.smtp_users:
             raise ConfigError("--smtp-auth-file", "no users given")
-        for name in ("max_messages", "max_message_size", "max_recipients", "max_connections", "max_websocket_clients"):
+        for name in ("max_messages", "max_message_size", "max_total_size", "max_recipients", "max_connections",
+                     "max_websocket_clients"):
             if getattr(self, name) < 0:
                 raise ConfigError("--" + name.replace("_", "-"), "must not be negative")
         if self.relay:
             parse_relay_url(self.relay)
+
+
+def parse_size(value: str, flag: str) -> int:
+    """Parse a byte count: ``1048576``, or with a 1024-based unit ``512K``, ``25M``, ``1.5G`` (``MB``/``MiB``
+    alike, any case). Raises ConfigError naming ``flag``."""
+    text = value.strip().upper().removesuffix("B").removesuffix("I")
+    unit = text[-1:] if text[-1:] in _SIZE_UNITS else ""
+    try:
+        number = float(text[: len(text) - len(unit)])
+    except ValueError:
+        raise ConfigError(flag, f"{value!r} is not a size (bytes, or a number with K, M or G)") from None
+    if not number >= 0 or number == float("inf"):
+        raise ConfigError(flag, f"{value!r} must be a size of 0 or more")
+    return int(number * _SIZE_UNITS[unit])
 
 
 def parse_address(value: str, flag: str) -> tuple[str, int]:

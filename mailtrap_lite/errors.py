@@ -30,3 +30,16 @@ class StorageError(MailtrapError):
     def __init__(self, problem: str, full: bool = False) -> None:
         super().__init__(problem)
         self.full = full
+
+
+class OverBudgetError(MailtrapError):
+    """A message larger than the whole ``--max-total-size`` budget: storing it would prune everything else."""
+
+    def __init__(self, size: int, budget: int) -> None:
+        super().__init__(f"message of {size} bytes is larger than the whole storage budget (--max-total-size {budget})")
+        self.size = size
+        self.budget = budget
+
+
+class TagLimitError(MailtrapError, ValueError):
+    """Tags past the caps (count per message, length of one tag): the change is refused whole."""

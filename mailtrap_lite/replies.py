@@ -15,6 +15,11 @@ INSUFFICIENT_STORAGE = "452 4.3.1 Insufficient storage, message not stored"
 STORAGE_FAILED = "451 4.3.0 Local error in storage, message not stored"
 
 
+def over_budget(size: int, budget: int) -> str:
+    """The DATA reply for a message larger than the whole ``--max-total-size`` (it could never be kept)."""
+    return f"552 5.3.4 Message of {size} bytes exceeds the total storage limit of {budget} bytes, not stored"
+
+
 QUEUED_CODE = 250
 
 

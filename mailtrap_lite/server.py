@@ -51,7 +51,10 @@ class MailServer:
         self.config.validate()
         self.bus = EventBus()
         self.journal = SqliteJournal(self.config.db) if self.config.db is not None else None
-        self.store = MessageStore(self.bus, max_messages=self.config.max_messages, journal=self.journal)
+        self.store = MessageStore(
+            self.bus, max_messages=self.config.max_messages, journal=self.journal,
+            max_total_size=self.config.max_total_size,
+        )
         self._restore_messages()
         self.sessions = SessionLog(self.bus, capacity=self.config.session_capacity)
         self.fault_engine = FaultEngine(self.bus, seed=self.config.seed)
@@ -90,14 +93,15 @@ class MailServer:
             log.info("probabilistic faults use seed %d (replay a run with --seed)", engine.seed)
 
     def _restore_messages(self) -> None:
-        """In durable mode, load what the file holds (newest kept when it holds more than ``max_messages``)."""
+        """In durable mode, load what the file holds (the newest kept when it holds more than the caps allow)."""
         if self.journal is None:
             return
         for stored in self.journal.load():
             self.store.restore(stored.message, stored.read, stored.tags)
-        over_cap = len(self.store) - self.config.max_messages
-        if self.config.max_messages and over_cap > 0:
-            self.store.delete([m.id for m in self.store.snapshot()[:over_cap]])
+        pruned = self.store.enforce_limits()
+        if pruned:
+            log.info("pruned the %d oldest messages of %s to fit --max-messages/--max-total-size", len(pruned),
+                     self.config.db)
         log.info("loaded %d messages from %s", len(self.store), self.config.db)
 
     # -- lifecycle --------------------------------------------------------------------------------------------

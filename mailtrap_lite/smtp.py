@@ -20,7 +20,7 @@ from aiosmtpd.smtp import Envelope as SmtpEnvelope
 from aiosmtpd.smtp import Session as SmtpSession
 
 from mailtrap_lite import replies
-from mailtrap_lite.errors import StorageError
+from mailtrap_lite.errors import OverBudgetError, StorageError
 from mailtrap_lite.faults import FaultContext, FaultEngine, Firing
 from mailtrap_lite.ids import new_id
 from mailtrap_lite.limits import IdleTimer
@@ -159,6 +159,9 @@ class CaptureHandler:
         except StorageError as error:  # nothing is acknowledged that is not stored
             log.error("could not store a message from %s: %s", server.peer, error)
             return replies.INSUFFICIENT_STORAGE if error.full else replies.STORAGE_FAILED
+        except OverBudgetError as error:
+            log.warning("refused a message from %s: %s", server.peer, error)
+            return replies.over_budget(error.size, error.budget)
         return replies.queued(message.id)
 
 

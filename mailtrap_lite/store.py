@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import logging
 import re
 import threading
 import time
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Protocol
 
+from mailtrap_lite.errors import OverBudgetError, TagLimitError
 from mailtrap_lite.events import Event, EventBus
 from mailtrap_lite.ids import new_id
 from mailtrap_lite.message import Envelope, Message, Predicate, SmtpFacts
@@ -23,6 +25,10 @@ from mailtrap_lite.search_index import SearchIndex
 from mailtrap_lite.timestamps import local_time
 
 PRUNE_THRESHOLD = 200  # as Mailpit: one change to more messages than this is announced as a single "prune"
+# Mailpit caps neither; ours keep one hostile X-Tags header from putting thousands of tags in every list page.
+MAX_TAGS = 50  # tags per message
+MAX_TAG_LENGTH = 100  # characters in one tag, after cleaning
+log = logging.getLogger("mailtrap_lite.store")
 _TAG_CLEANUP = re.compile(r"[^\w\-. ]+", re.UNICODE)
 
 
@@ -38,6 +44,16 @@ def _plus_tags(recipients: Iterable[str]) -> list[str]:
         if "+" in local:
             tags.append(local.split("+", 1)[1])
     return tags
+
+
+def _tag_limit_problem(tags: tuple[str, ...]) -> str | None:
+    """Why these (cleaned, unique) tags cannot be set on one message, or None when they are within the caps."""
+    if len(tags) > MAX_TAGS:
+        return f"too many tags: {len(tags)}, at most {MAX_TAGS} per message"
+    too_long = next((tag for tag in tags if len(tag) > MAX_TAG_LENGTH), None)
+    if too_long is not None:
+        return f"tag too long: {len(too_long)} characters, at most {MAX_TAG_LENGTH}"
+    return None
 
 
 class Journal(Protocol):
@@ -67,12 +83,21 @@ class _State:
 
 
 class MessageStore:
-    """Messages in arrival order, at most ``max_messages`` of them (0 = unlimited), oldest dropped first."""
+    """Messages in arrival order, at most ``max_messages`` of them holding at most ``max_total_size`` raw bytes
+    (0 = unlimited), oldest dropped first."""
 
-    def __init__(self, bus: EventBus | None = None, max_messages: int = 1000, journal: Journal | None = None) -> None:
+    def __init__(
+        self,
+        bus: EventBus | None = None,
+        max_messages: int = 1000,
+        journal: Journal | None = None,
+        max_total_size: int = 0,
+    ) -> None:
         self.bus = bus or EventBus()
         self.max_messages = max_messages
+        self.max_total_size = max_total_size
         self.journal = journal
+        self._total_size = 0
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._states: dict[str, _State] = {}
@@ -97,8 +122,13 @@ class MessageStore:
         """Store one message (the path shared by SMTP, the send API and imports) and announce it as ``new``.
 
         ``on_stored`` runs once the message is in the store but before anyone is told, so what it records (the
-        SMTP attempt that delivered it) is visible to every reader that wakes up for the message.
+        SMTP attempt that delivered it) is visible to every reader that wakes up for the message. The oldest
+        messages make room when a cap is reached (one ``prune`` event names them); a message larger than the whole
+        ``max_total_size`` raises :class:`~mailtrap_lite.errors.OverBudgetError` and changes nothing. Tags past
+        ``MAX_TAGS`` or longer than ``MAX_TAG_LENGTH`` are dropped (the message is kept), with one log line.
         """
+        if self.max_total_size and len(raw) > self.max_total_size:
+            raise OverBudgetError(len(raw), self.max_total_size)
         when = received_at or local_time()
         with self._lock:
             seq = next(self._seq)
@@ -106,15 +136,17 @@ class MessageStore:
             initial = [*tags, *_plus_tags(envelope.recipients)]
             if b"x-tags" in _header_block(raw).lower():
                 initial.extend(message.summary.header_tags)
-            unique = _unique_tags(initial)
+            unique = _capped_tags(message.id, _unique_tags(initial))
+            evicted = self._overflow(1, message.size)
             if self.journal is not None:
-                self.journal.added(message, unique, self._overflow(1))
+                self.journal.added(message, unique, evicted)
             state = _State(message)
             self._set_state_tags(state, unique)
             self._states[message.id] = state
+            self._total_size += message.size
             self._last_seq = seq
             self._unread += 1
-            self._evict_over_cap()
+            self._prune(evicted)
             if on_stored is not None:
                 on_stored(message)
             self.bus.publish(Event("new", message))
@@ -130,21 +162,42 @@ class MessageStore:
             self._set_state_tags(state, tags)
             state.read = read
             self._states[restored.id] = state
+            self._total_size += restored.size
             self._last_seq = seq
             self._unread += not read
 
-    def _overflow(self, extra: int) -> list[str]:
-        """Ids of the oldest messages the cap drops once ``extra`` more arrive."""
-        excess = len(self._states) + extra - self.max_messages
-        return list(itertools.islice(self._states, excess)) if self.max_messages and excess > 0 else []
+    def enforce_limits(self) -> list[str]:
+        """Drop the oldest messages until the caps hold (after a restart with lower caps); returns their ids."""
+        with self._lock:
+            evicted = self._overflow(0, 0)
+            if self.journal is not None and evicted:
+                self.journal.deleted(evicted)
+            self._prune(evicted)
+            return evicted
 
-    def _evict_over_cap(self) -> None:
-        evicted = [self._remove(oldest) for oldest in self._overflow(0)]
-        if evicted:
-            self.bus.publish(Event("prune", tuple(m.id for m in evicted)))
+    def _overflow(self, count: int, size: int) -> list[str]:
+        """Ids of the oldest messages both caps drop once ``count`` more messages of ``size`` bytes arrive."""
+        excess_count = len(self._states) + count - self.max_messages if self.max_messages else 0
+        excess_size = self._total_size + size - self.max_total_size if self.max_total_size else 0
+        evicted = []
+        for message_id, state in self._states.items():  # oldest first
+            if excess_count <= 0 and excess_size <= 0:
+                break
+            evicted.append(message_id)
+            excess_count -= 1
+            excess_size -= state.message.size
+        return evicted
+
+    def _prune(self, ids: list[str]) -> None:
+        """Remove messages a cap dropped and announce them in one ``prune`` event."""
+        for message_id in ids:
+            self._remove(message_id)
+        if ids:
+            self.bus.publish(Event("prune", tuple(ids)))
 
     def _remove(self, message_id: str) -> Message:
         state = self._states.pop(message_id)
+        self._total_size -= state.message.size
         self._set_state_tags(state, ())
         if not state.read:
             self._unread -= 1
@@ -170,6 +223,7 @@ class MessageStore:
             count = len(self._states)
             self.deleted_total += count
             self._states.clear()
+            self._total_size = 0
             self._tag_counts.clear()
             self._unread = 0
             self.bus.publish(Event("truncate"))
@@ -189,8 +243,12 @@ class MessageStore:
             return changed
 
     def set_tags(self, ids: Iterable[str], tags: Iterable[str]) -> None:
-        """Replace the tags of these messages (an empty list clears them)."""
+        """Replace the tags of these messages (an empty list clears them). Raises TagLimitError, changing nothing,
+        when the tags are past the caps."""
         new_tags = _unique_tags(tags)
+        problem = _tag_limit_problem(new_tags)
+        if problem is not None:
+            raise TagLimitError(problem)
         with self._lock:
             targets = [i for i in dict.fromkeys(ids) if i in self._states]
             if self.journal is not None and targets:
@@ -200,8 +258,12 @@ class MessageStore:
             self._announce("update", targets, lambda message_id: {"ID": message_id, "Tags": list(new_tags)})
 
     def rename_tag(self, old: str, new: str) -> None:
-        """Rename a tag on every message (case-insensitive match). Raises KeyError when no message has it."""
+        """Rename a tag on every message (case-insensitive match). Raises KeyError when no message has it, and
+        TagLimitError when the new name is too long."""
         new = clean_tag(new)
+        problem = _tag_limit_problem((new,))
+        if problem is not None:
+            raise TagLimitError(problem)
         with self._lock:
             self._retag(
                 {
@@ -262,6 +324,11 @@ class MessageStore:
 
     def __contains__(self, message_id: object) -> bool:
         return message_id in self._states
+
+    @property
+    def total_size(self) -> int:
+        """Raw bytes of every stored message (what ``max_total_size`` counts)."""
+        return self._total_size
 
     @property
     def unread(self) -> int:
@@ -390,6 +457,17 @@ def _header_block(raw: bytes) -> bytes:
     if bare_lf >= 0:
         end = bare_lf
     return raw if end < 0 else raw[: end + 1]
+
+
+def _capped_tags(message_id: str, tags: tuple[str, ...]) -> tuple[str, ...]:
+    """The tags a new message keeps: the first ``MAX_TAGS`` that are at most ``MAX_TAG_LENGTH`` long."""
+    kept = tuple(tag for tag in tags if len(tag) <= MAX_TAG_LENGTH)[:MAX_TAGS]
+    if len(kept) < len(tags):
+        log.warning(
+            "message %s: dropped %d of its %d tags (at most %d tags of %d characters each)",
+            message_id, len(tags) - len(kept), len(tags), MAX_TAGS, MAX_TAG_LENGTH,
+        )
+    return kept
 
 
 def _unique_tags(tags: Iterable[str]) -> tuple[str, ...]:

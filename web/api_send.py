@@ -8,6 +8,7 @@ from email.utils import getaddresses
 from flask import Blueprint, Response, jsonify
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from mailtrap_lite.errors import OverBudgetError
 from mailtrap_lite.message import Envelope, SmtpFacts
 from mailtrap_lite.relay import RelayError, parse_relay_url, release
 from mailtrap_lite.web.compose import compose
@@ -37,9 +38,11 @@ def send() -> Response:
     server = mail_server()
     if server.config.max_message_size and len(composed.raw) > server.config.max_message_size:
         return _json_error("http: request body too large", 413)
-    stored = server.store.add(
-        composed.raw, Envelope(composed.sender, composed.recipients), SmtpFacts(peer="api", auth_user=current_user())
-    )
+    envelope = Envelope(composed.sender, composed.recipients)
+    try:
+        stored = server.store.add(composed.raw, envelope, SmtpFacts(peer="api", auth_user=current_user()))
+    except OverBudgetError as error:
+        return _json_error(str(error), 413)
     return jsonify({"ID": stored.id})
 
 

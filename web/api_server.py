@@ -43,7 +43,8 @@ def info() -> Response:
         "Version": f"v{__version__}",
         "LatestVersion": "disabled",
         "Database": str(server.config.db or ""),
-        "DatabaseSize": server.journal.size_bytes() if server.journal else 0,
+        # in memory the "database" is the stored raw mail, the figure --max-total-size caps
+        "DatabaseSize": server.journal.size_bytes() if server.journal else server.store.total_size,
         "Messages": len(server.store),
         "Unread": server.store.unread,
         "Tags": server.store.tag_counts(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from mailtrap_lite.errors import TagLimitError
 from mailtrap_lite.store import clean_tag
 from mailtrap_lite.web.errors import ApiError, text_response
 from mailtrap_lite.web.inputs import json_body
@@ -25,7 +26,10 @@ def set_tags() -> Response:
     ids, tags = body.strings("IDs") or [], body.strings("Tags")
     if tags is None:
         raise ApiError("Tags must be a list of strings")
-    mail_server().store.set_tags(ids, tags)
+    try:
+        mail_server().store.set_tags(ids, tags)
+    except TagLimitError as error:
+        raise ApiError(str(error)) from None
     return text_response("ok")
 
 
@@ -51,6 +55,8 @@ def rename_tag(tag: str) -> Response:
         mail_server().store.rename_tag(old, new)
     except KeyError:  # deleted by someone else meanwhile
         raise ApiError(f"tag not found: {tag}") from None
+    except TagLimitError as error:
+        raise ApiError(str(error)) from None
     return text_response("ok")
 
 
