@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mailtrap_lite.allowed_hosts import HostPolicy
 from mailtrap_lite.errors import ConfigError
 from mailtrap_lite.relay import parse_relay_url
 
@@ -44,6 +45,9 @@ class ServerConfig:
     seed: int | None = None
     db: Path | None = None
     api_cors: list[str] = field(default_factory=list)
+    allowed_hosts: list[str] = field(default_factory=list)  # --allowed-hosts: Host names answered besides loopback
+    login_failure_limit: int = 5  # failed --ui-auth logins per client address within the window before 429
+    login_failure_window: float = 60.0
     verbosity: int = 0
 
     @property
@@ -67,6 +71,10 @@ class ServerConfig:
                 raise ConfigError("--" + name.replace("_", "-"), "must not be negative")
         if self.relay:
             parse_relay_url(self.relay)
+        try:
+            HostPolicy(self.http_host, self.allowed_hosts)
+        except ValueError as error:
+            raise ConfigError("--allowed-hosts", str(error)) from None
 
 
 def parse_address(value: str, flag: str) -> tuple[str, int]:
