@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from flask import request
@@ -13,6 +14,7 @@ from mailtrap_lite.search import Query, QueryError, parse_query
 from mailtrap_lite.web.errors import ApiError
 
 MAX_INT_PARAM = 2**31 - 1
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 MAX_JSON_DEPTH = 32  # Mailpit's bodies nest three deep; anything far deeper is an attack, not a request
 MAX_JSON_INTEGER = 2**63 - 1  # what Go's int64 (Mailpit) holds
 
@@ -136,15 +138,14 @@ def int_param(name: str, default: int, maximum: int = MAX_INT_PARAM) -> int:
     text = request.args.get(name)
     if text is None or text == "":
         return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise ApiError(f"{name} must be a whole number, got {text[:40]!r}") from None
-    if value < 0:
+    if not _WHOLE_NUMBER.fullmatch(text):  # int() would also take " 5", "1_000" and other scripts' digits
+        raise ApiError(f"{name} must be a whole number, got {text[:40]!r}")
+    digits = text.lstrip("-0") or "0"
+    if text.startswith("-") and digits != "0":
         raise ApiError(f"{name} must not be negative")
-    if value > maximum:
+    if len(digits) > len(str(maximum)) or int(digits) > maximum:  # no int() of thousands of digits
         raise ApiError(f"{name} must be at most {maximum}")
-    return value
+    return int(digits)
 
 
 def float_param(name: str, default: float, maximum: float) -> float:
