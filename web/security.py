@@ -85,8 +85,8 @@ def _authenticate(config: ServerConfig, throttle: LoginThrottle | None) -> Respo
         if g.user is not None:
             throttle.succeeded(client)
         elif throttle.failed(client):
-            log.warning("%d failed --ui-auth logins from %s within %g s: its logins are refused for a while",
-                        throttle.limit, client, throttle.window)
+            log.warning("%d failed --ui-auth logins from %s within %g s: it gets 429 for the next %d s",
+                        throttle.limit, client, throttle.window, throttle.retry_after(client))
     if g.user is None:
         response = text_response("Unauthorized.\n", 401)
         response.headers["WWW-Authenticate"] = 'Basic realm="Login"'
