@@ -91,6 +91,8 @@ def test_a_deep_body_on_delete_still_deletes_everything_as_in_mailpit() -> None:
 
 def test_ordinary_numbers_and_nesting_still_work(server: MailServer) -> None:
     api = Api(server.http_url or "")
+    with_bom = b"\xef\xbb\xbf" + json.dumps({"IDs": [], "Tags": ["urgent"]}).encode()  # as some Windows tools send
+    assert api.request("PUT", "/api/v1/tags", raw=with_bom).status == 200
     rule = api.request("POST", "/api/v1/faults", {"stage": "data", "code": 451, "times": 2, "probability": 0.5})
     assert rule.status == 200, rule.text
     assert (rule.json()["times"], rule.json()["probability"]) == (2, 0.5)

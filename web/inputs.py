@@ -90,7 +90,7 @@ def json_body(required: bool = True) -> Body:
             raise ApiError("request body is empty; send a JSON object")
         return Body({})
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a leading byte-order mark is harmless: skip it
     except UnicodeDecodeError as error:
         raise ApiError(f"request body is not UTF-8: byte {data[error.start]:#04x} at offset {error.start}") from None
     try:
