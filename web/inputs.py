@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import request
 
@@ -118,7 +118,7 @@ def _float(text: str) -> float:
     return value
 
 
-def _constant(name: str) -> float:
+def _constant(name: str) -> NoReturn:
     raise ApiError(f"request body is not valid JSON: {name} is not a JSON value")
 
 
