@@ -102,8 +102,8 @@ def _entry(text: str) -> HostName:
         return HostName(_ANY, None)
     wildcard = stripped.startswith("*.")
     host = parse_host(stripped[2:] if wildcard else stripped)
-    if host is None or "://" in stripped:
-        raise ValueError(f"{text.strip()!r} is not a host name (give names such as mail.test or mail.test:8025)")
+    if host is None:
+        raise ValueError(f"{stripped!r} is not a host name (give names such as mail.test or mail.test:8025)")
     return HostName("*." + host.name if wildcard else host.name, host.port)
 
 
