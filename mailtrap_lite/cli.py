@@ -6,7 +6,6 @@ Every configuration mistake ends in one line on stderr that names the flag, and 
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import os
 import signal
@@ -16,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from mailtrap_lite.allowed_hosts import is_loopback_address
 from mailtrap_lite.auth import load_users
 from mailtrap_lite.config import (
     DEFAULT_MAX_MESSAGE_SIZE,
@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--chaos", metavar="TRIGGERS", help="Mailpit-style random failures, e.g. Sender:451:50,Recipient:451:10")
     add("--seed", type=int, metavar="N", help="seed for probabilistic faults, to replay a run")
     add("--api-cors", metavar="ORIGINS", help="comma-separated origins allowed to call the API from a browser")
+    add("--allowed-hosts", metavar="NAMES",
+        help="comma-separated Host names the UI and API answer besides loopback names and IP addresses, e.g. "
+             "mail.test,*.dev.example (* = any) [loopback only; any when --http is not loopback]")
     add("-q", "--quiet", action="store_true", help="only warnings and errors")
     add("-v", "--verbose", action="store_true", help="log every SMTP command and reply")
     _apply_environment(parser)
@@ -186,6 +189,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         seed=args.seed,
         db=args.db,
         api_cors=[o.strip() for o in (args.api_cors or "").split(",") if o.strip()],
+        allowed_hosts=[h.strip() for h in (args.allowed_hosts or "").split(",") if h.strip()],
         verbosity=-1 if args.quiet else (1 if args.verbose else 0),
     )
     if args.smtps is not None:
@@ -221,16 +225,6 @@ def _log_new_mail(event: Event) -> None:
         )
 
 
-def _is_loopback(host: str) -> bool:
-    """True for addresses only this machine can reach (``0.0.0.0`` and ``::`` mean every address)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False  # a host name: assume others can resolve it too
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the server until SIGINT or SIGTERM. Returns the process exit status."""
     from mailtrap_lite.server import MailServer
@@ -254,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: SMTPS on {config.smtps_host}:{server.smtps_port}", flush=True)
     if server.http_url:
         print(f"{PROG}: web UI and API on {server.http_url}", flush=True)
-        if config.ui_auth is None and not _is_loopback(config.http_host):
+        if config.ui_auth is None and not is_loopback_address(config.http_host):
             logging.getLogger(PROG).warning(
                 "the web UI and API listen on %s without --ui-auth: anyone who can reach it can read and delete "
                 "the captured mail", config.http_host,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mailtrap_lite.allowed_hosts import HostPolicy
 from mailtrap_lite.errors import ConfigError
 from mailtrap_lite.relay import parse_relay_url
 
@@ -48,6 +49,9 @@ class ServerConfig:
     seed: int | None = None
     db: Path | None = None
     api_cors: list[str] = field(default_factory=list)
+    allowed_hosts: list[str] = field(default_factory=list)  # --allowed-hosts: Host names answered besides loopback
+    login_failure_limit: int = 5  # failed --ui-auth logins per client address within the window before 429
+    login_failure_window: float = 60.0
     verbosity: int = 0
 
     @property
@@ -72,6 +76,10 @@ class ServerConfig:
                 raise ConfigError("--" + name.replace("_", "-"), "must not be negative")
         if self.relay:
             parse_relay_url(self.relay)
+        try:
+            HostPolicy(self.http_host, self.allowed_hosts)
+        except ValueError as error:
+            raise ConfigError("--allowed-hosts", str(error)) from None
 
 
 def parse_size(value: str, flag: str) -> int:

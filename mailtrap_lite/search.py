@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
+from decimal import Decimal
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,8 +25,9 @@ from mailtrap_lite.errors import MailtrapError
 from mailtrap_lite.message import Address, Message, Predicate
 from mailtrap_lite.timestamps import parse_timestamp
 
-_SIZE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(k|kb|m|mb)?$", re.IGNORECASE)
+_SIZE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(k|kb|m|mb)?$", re.IGNORECASE | re.ASCII)
 _SIZE_UNITS = {"": 1, "k": 1024, "kb": 1024, "m": 1024 * 1024, "mb": 1024 * 1024}
+MAX_SIZE = 2**63 - 1  # bytes; Mailpit's sizes are Go int64s
 _US_DATE_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _PREFIX_RE = re.compile(r"^([a-z][a-z-]*):", re.IGNORECASE)
 _MAX_QUERY_LENGTH = 4096
@@ -171,11 +173,18 @@ def _normalise(field: str, value: str, zone: tzinfo | None) -> str:
 
 
 def parse_size(value: str) -> int:
-    """``2M``, ``1.5MB``, ``500k``, ``1024`` into bytes. Raises QueryError for anything else."""
+    """``2M``, ``1.5MB``, ``500k``, ``1024`` into bytes, exactly (no float rounding). Raises QueryError for
+    anything else, including sizes over :data:`MAX_SIZE`."""
     match = _SIZE_RE.match(value.strip())
     if match is None:
         raise QueryError(f"cannot read size {value!r}; use bytes or a K/KB/M/MB suffix, e.g. 2M")
-    return int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "").lower()])
+    number, unit = match.group(1), _SIZE_UNITS[(match.group(2) or "").lower()]
+    if len(number.partition(".")[0]) > len(str(MAX_SIZE)):  # too long to be in range; spare the arithmetic
+        raise QueryError(f"size {value[:40]!r} is too large; the largest is {MAX_SIZE} bytes")
+    size = int(Decimal(number) * unit)
+    if size > MAX_SIZE:
+        raise QueryError(f"size {value[:40]!r} is too large; the largest is {MAX_SIZE} bytes")
+    return size
 
 
 def parse_date(value: str, zone: tzinfo | None = None) -> datetime:

@@ -35,6 +35,19 @@ _VIEW_POLICY = (
 # A part opened on its own (an .html or .svg attachment) must not run script in our origin either; PDFs are left
 # out because browsers refuse to show a PDF in a sandboxed document (and a PDF cannot script the page).
 _PART_POLICY = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; media-src 'self'; sandbox"
+# Raw source, text and headers are served as text, and no browser makes a document of them; sandboxed all the same.
+_CAPTURED_TEXT_POLICY = "default-src 'none'; sandbox"
+
+# Types that a page of our origin would run or apply if it loaded the part's URL (<script src>, a worker, an import,
+# <link rel=stylesheet>), whatever Content-Security-Policy the part itself carries: the HTML standard's JavaScript
+# MIME types, CSS and WebAssembly. Such parts are served as plain text, which nosniff keeps browsers from running.
+_ACTIVE_TYPES = frozenset({
+    "application/ecmascript", "application/javascript", "application/x-ecmascript", "application/x-javascript",
+    "text/ecmascript", "text/javascript", "text/javascript1.0", "text/javascript1.1", "text/javascript1.2",
+    "text/javascript1.3", "text/javascript1.4", "text/javascript1.5", "text/jscript", "text/livescript",
+    "text/x-ecmascript", "text/x-javascript", "text/css", "application/wasm",
+})
+_INERT_TEXT = "text/plain; charset=utf-8"
 
 
 def _read(message: Message) -> Message:
@@ -52,15 +65,16 @@ def message(message_id: str) -> Response:
 @api_message.get("/api/v1/message/<message_id>/headers")
 def message_headers(message_id: str) -> Response:
     """Every header, keyed by its canonical name."""
-    return jsonify(headers(find_message(message_id)))
+    response = jsonify(headers(find_message(message_id)))
+    response.headers["Content-Security-Policy"] = _CAPTURED_TEXT_POLICY
+    return response
 
 
 @api_message.get("/api/v1/message/<message_id>/raw")
 def message_raw(message_id: str) -> Response:
     """The message exactly as received (``?dl=1`` downloads it as ``{ID}.eml``)."""
     found = find_message(message_id)
-    response = Response(found.raw, mimetype="text/plain")
-    response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    response = _captured_text(Response(found.raw))
     if wants_download():
         response.headers["Content-Disposition"] = f'attachment; filename="{found.id}.eml"'
     return response
@@ -68,18 +82,32 @@ def message_raw(message_id: str) -> Response:
 
 @api_message.get("/api/v1/message/<message_id>/part/<part_id>")
 def message_part(message_id: str, part_id: str) -> Response:
-    """One attachment or inline part's decoded bytes, with its own content type."""
+    """One attachment or inline part's decoded bytes, with its own content type unless that type could run in our
+    origin (script and style are served as plain text). Documents (HTML, SVG, XML) open in a sandbox."""
     found = find_message(message_id)
     part = found.part(part_id)
     if part is None:
         raise not_found()
-    # a hostile Content-Type (8-bit bytes, spaces) would break the response header: serve such parts as plain bytes
-    content_type = part.content_type if _MIME_TYPE.fullmatch(part.content_type) else "application/octet-stream"
-    response = Response(part.content, mimetype=content_type)
+    response = Response(part.content, mimetype=part_mimetype(part.content_type))
     disposition = "attachment" if wants_download() else "inline"
     response.headers["Content-Disposition"] = download_disposition(disposition, part.filename or part.part_id)
-    if content_type != "application/pdf":
+    if part.content_type != "application/pdf":
         response.headers["Content-Security-Policy"] = _PART_POLICY
+    return response
+
+
+def part_mimetype(declared: str) -> str:
+    """The media type a part is served with: its own, except script and style types (plain text, so they cannot
+    run) and types that are not well-formed (a hostile one would break the header: plain bytes)."""
+    if declared in _ACTIVE_TYPES:
+        return "text/plain"
+    return declared if _MIME_TYPE.fullmatch(declared) else "application/octet-stream"
+
+
+def _captured_text(response: Response) -> Response:
+    """Captured content served as UTF-8 plain text in a sandbox."""
+    response.headers["Content-Type"] = _INERT_TEXT
+    response.headers["Content-Security-Policy"] = _CAPTURED_TEXT_POLICY
     return response
 
 
@@ -131,7 +159,4 @@ def view_html(message_id: str) -> Response:
 @api_message.get("/view/<message_id>.txt")
 def view_text(message_id: str) -> Response:
     """The text body."""
-    found = _read(find_message(message_id))
-    response = Response(found.text, mimetype="text/plain")
-    response.headers["Content-Type"] = "text/plain; charset=utf-8"
-    return response
+    return _captured_text(Response(_read(find_message(message_id)).text))

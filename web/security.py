@@ -1,4 +1,5 @@
-"""What guards every request: HTTP Basic auth (``--ui-auth``), Mailpit's Origin check, body size caps and the
+"""What guards every request: the Host check (``--allowed-hosts``, against DNS rebinding), HTTP Basic auth
+(``--ui-auth``, with failed logins throttled per client address), Mailpit's Origin check, body size caps and the
 security headers (a Content-Security-Policy on every response)."""
 
 from __future__ import annotations
@@ -6,18 +7,24 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import logging
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, request
 
+from mailtrap_lite.allowed_hosts import HostPolicy, parse_host
 from mailtrap_lite.config import ServerConfig
 from mailtrap_lite.web.errors import text_response
+from mailtrap_lite.web.login_throttle import LoginThrottle
+
+log = logging.getLogger("mailtrap_lite")
 
 CONTENT_SECURITY_POLICY = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 OPEN_PATHS = ("/livez", "/readyz")
 JSON_BODY_LIMIT = 5 * 1024 * 1024
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 _CORS_CHECKED_PREFIXES = ("/api/", "/view/")
+_MAX_LOGGED_HOSTS = 100
 
 
 def basic_auth_user(users: dict[str, str]) -> str | None:
@@ -51,20 +58,64 @@ def _origin_allowed(origin: str, config: ServerConfig) -> bool:
     return "*" in allowed or origin.rstrip("/").lower() in allowed or origin_host in allowed
 
 
+def _host_refused(header: str, logged: set[str]) -> Response:
+    """403 for a ``Host`` this server does not answer, saying how to allow it (logged once per name)."""
+    host = parse_host(header)
+    reason = f"Host {header[:100]!r} is not a valid host name" if host is None else (
+        f"Host {host.name!r} is not allowed; start with --allowed-hosts {host.name} to allow it")
+    if header not in logged and len(logged) < _MAX_LOGGED_HOSTS:
+        logged.add(header)
+        log.warning("refused an HTTP request from %s: %s", request.remote_addr, reason)
+    return text_response(reason + "\n", 403)
+
+
+def _authenticate(config: ServerConfig, throttle: LoginThrottle | None) -> Response | None:
+    """Set ``g.user`` from Basic auth, or answer 401 (wrong or no credentials) or 429 (too many failures)."""
+    if not config.ui_auth:
+        g.user = ""
+        return None
+    client = request.remote_addr or ""
+    wait = throttle.retry_after(client) if throttle else 0
+    if wait:
+        response = text_response(f"Too many failed logins from {client}; try again in {wait} s.\n", 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    g.user = basic_auth_user(config.ui_auth)
+    if throttle is not None and "Authorization" in request.headers:
+        if g.user is not None:
+            throttle.succeeded(client)
+        elif throttle.failed(client):
+            log.warning("%d failed --ui-auth logins from %s within %g s: it gets 429 for the next %d s",
+                        throttle.limit, client, throttle.window, throttle.retry_after(client))
+    if g.user is None:
+        response = text_response("Unauthorized.\n", 401)
+        response.headers["WWW-Authenticate"] = 'Basic realm="Login"'
+        return response
+    return None
+
+
 def install_security(app: Flask, config: ServerConfig) -> None:
     """Register the checks that run before every request and the headers added to every response."""
+    hosts = HostPolicy(config.http_host, config.allowed_hosts)
+    refused_hosts: set[str] = set()
+    if hosts.any_host and not config.allowed_hosts and config.ui_auth is None:
+        log.warning("the web UI and API listen on %s and answer any Host name, so a web page could reach them "
+                    "through DNS rebinding; name the hosts you use with --allowed-hosts", config.http_host)
+    throttle = LoginThrottle(config.login_failure_limit, config.login_failure_window) if (
+        config.login_failure_limit > 0) else None
 
     @app.before_request
     def guard() -> Response | None:
         if request.path in OPEN_PATHS:
             return None
+        host = request.environ.get("HTTP_HOST")
+        if not hosts.allows(host):
+            return _host_refused(host or "", refused_hosts)
         if request.method == "OPTIONS" and request.path.startswith("/api/v1/"):
             return Response("", 200)  # a CORS preflight: browsers send it without credentials
-        g.user = basic_auth_user(config.ui_auth) if config.ui_auth else ""
-        if g.user is None:
-            response = text_response("Unauthorized.\n", 401)
-            response.headers["WWW-Authenticate"] = 'Basic realm="Login"'
-            return response
+        refused = _authenticate(config, throttle)
+        if refused is not None:
+            return refused
         origin = request.headers.get("Origin")
         checked = request.method not in _SAFE_METHODS or request.path == "/api/events"
         if origin and checked and request.path.startswith(_CORS_CHECKED_PREFIXES) and not _origin_allowed(
