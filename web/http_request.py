@@ -148,6 +148,9 @@ class OneRequestHandler(WSGIRequestHandler):
         self.reader = RequestReader(connection.sock, connection.received, connection.head_length)
         self.rfile = self.reader  # type: ignore[assignment]
         self.wfile = SocketWriter(connection.sock)  # type: ignore[assignment]
+        # simple-websocket closes the socket when a websocket ends, while werkzeug still finishes the request on it;
+        # an open file object keeps the descriptor valid until then, as werkzeug's own makefile() does
+        self._descriptor_hold = connection.sock.makefile("rb", buffering=0)
         self._parsed = False  # the head parsed and the body's length is known
         self._persistent = False  # the response went out without "Connection: close"
         self._framed = False  # the response says where it ends
@@ -161,6 +164,7 @@ class OneRequestHandler(WSGIRequestHandler):
 
     def finish(self) -> None:
         """The server decides what becomes of the socket."""
+        self._descriptor_hold.close()
 
     def parse_request(self) -> bool:
         """http.server's parsing, then tell the reader how long the body is (400 for a length that is not one)."""
