@@ -119,8 +119,11 @@ def test_a_kept_alive_connection_serves_more_requests_and_is_closed_when_idle() 
             assert response.status == 200 and response.getheader("Connection") is None
             response.read()
         first_socket = client.sock
-        client.request("POST", "/api/v1/tags", body=b'{"Tags": []}', headers={"Content-Type": "application/json"})
-        client.getresponse().read()  # a request with a body keeps the connection too
+        client.request("PUT", "/api/v1/messages", body=b'{"IDs": [], "Read": true}',
+                       headers={"Content-Type": "application/json"})
+        response = client.getresponse()
+        assert response.status == 200  # a request with a body keeps the connection too
+        response.read()
         assert client.sock is first_socket  # one connection for all of them
         first_socket.settimeout(WAIT)
         assert first_socket.recv(1) == b""  # then, idle, it is closed by the server
@@ -144,6 +147,21 @@ def test_a_request_head_that_trickles_in_gets_408_without_holding_a_worker() -> 
         finally:
             for sock in slow:
                 sock.close()
+
+
+def test_a_body_that_trickles_in_is_cut_and_frees_its_worker() -> None:
+    with MailServer(http_port=0, http_workers=1, http_head_timeout=0.5) as server:
+        slow = socket.create_connection(("127.0.0.1", server.http_port or 0), timeout=WAIT)
+        try:
+            slow.sendall(b"PUT /api/v1/messages HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 2000\r\n\r\n{\"IDs\": [")  # and then nothing more
+            reply = b""
+            while chunk := slow.recv(4096):  # cut once the body is overdue (0.5 s plus 2,000 bytes at 16 KiB/s)
+                reply += chunk
+            assert reply.startswith(b"HTTP/1.1 400 BAD REQUEST\r\n")  # werkzeug's answer to a body cut short
+            assert Api(server.http_url or "").get("/api/v1/messages").status == 200  # by the same, only worker
+        finally:
+            slow.close()
 
 
 def test_long_poll_waits_cannot_take_every_worker() -> None:

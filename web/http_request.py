@@ -13,6 +13,7 @@ end, and the response was framed (``Content-Length`` or chunked).
 from __future__ import annotations
 
 import socket
+import time
 from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler
@@ -20,6 +21,7 @@ from werkzeug.serving import WSGIRequestHandler
 _RECV_SIZE = 65536
 _RECV_MAX = 1048576
 _SEND_SIZE = 262144  # each sendall piece gets the socket's whole timeout, so a slow reader is cut per piece
+MIN_BODY_RATE = 16384  # bytes per second a request body must keep up on average (after the head's grace period)
 
 
 class RequestReader:
@@ -27,18 +29,25 @@ class RequestReader:
 
     Reading past the allowance answers end-of-file, so nothing (werkzeug's drain after a response included) can
     eat the next request of a kept-alive connection; :meth:`leftover` hands those bytes back to the server.
+    The body must arrive within ``grace`` seconds plus its length at ``MIN_BODY_RATE``, so a client trickling a
+    body in (slow POST) holds a worker for a bounded time; past that, reading raises TimeoutError.
     """
 
-    def __init__(self, sock: socket.socket, received: bytes, head_length: int) -> None:
+    def __init__(
+        self, sock: socket.socket, received: bytes, head_length: int, grace: float, timeout: float | None
+    ) -> None:
         self._sock = sock
         self._buffer = bytearray(received)
         self._allowed = head_length  # bytes this request may still consume
         self._unbounded = False  # a chunked body: read until the client closes, never keep the connection
+        self._timeout = timeout
+        self._deadline = time.monotonic() + grace
         self.closed = False
 
     def allow(self, length: int) -> None:
         """The head is parsed and says the body has ``length`` bytes."""
         self._allowed += length
+        self._deadline += length / MIN_BODY_RATE
 
     def allow_until_close(self) -> None:
         """The body has no length (chunked): it may take anything the connection sends."""
@@ -48,6 +57,11 @@ class RequestReader:
         """Receive more (at most one recv); False at end of input or when the allowance is used up."""
         if not self._unbounded and len(self._buffer) >= self._allowed:
             return False
+        left = self._deadline - time.monotonic()
+        if left <= 0 and not self._unbounded:
+            raise TimeoutError("the request body arrived too slowly")
+        if not self._unbounded:
+            self._sock.settimeout(left if self._timeout is None else min(self._timeout, left))
         data = self._sock.recv(min(max(wanted, _RECV_SIZE), _RECV_MAX))
         self._buffer += data
         return bool(data)
@@ -112,12 +126,14 @@ class RequestReader:
 class SocketWriter:
     """Writes straight to the socket (no buffering), in pieces so the socket timeout bounds each one."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, timeout: float | None) -> None:
         self._sock = sock
+        self._timeout = timeout
         self.closed = False
 
     def write(self, data: bytes) -> int:
         """Send all of ``data``."""
+        self._sock.settimeout(self._timeout)
         view = memoryview(data)
         for start in range(0, len(view), _SEND_SIZE):
             self._sock.sendall(view[start:start + _SEND_SIZE])
@@ -134,7 +150,8 @@ class SocketWriter:
 class OneRequestHandler(WSGIRequestHandler):
     """werkzeug's request handler, for exactly one request on a connection the server owns.
 
-    Constructed with a connection object that has ``sock``, ``received`` (bytes already read) and ``head_length``.
+    Constructed with a connection object that has ``sock``, ``received`` (bytes already read), ``head_length`` and
+    ``timeout`` (None: block, for a websocket); the server has ``limits`` (``head_timeout``, ``io_timeout``).
     Afterwards :meth:`keeps_alive` says whether the connection may serve another request, starting with
     ``reader.leftover()``.
     """
@@ -145,9 +162,11 @@ class OneRequestHandler(WSGIRequestHandler):
         """Read from what the server collected, write to the socket."""
         connection = self.request
         self.connection = connection.sock
-        self.reader = RequestReader(connection.sock, connection.received, connection.head_length)
+        limits = self.server.limits  # type: ignore[attr-defined]
+        self.reader = RequestReader(connection.sock, connection.received, connection.head_length,
+                                    grace=limits.head_timeout, timeout=connection.timeout)
         self.rfile = self.reader  # type: ignore[assignment]
-        self.wfile = SocketWriter(connection.sock)  # type: ignore[assignment]
+        self.wfile = SocketWriter(connection.sock, connection.timeout)  # type: ignore[assignment]
         # simple-websocket closes the socket when a websocket ends, while werkzeug still finishes the request on it;
         # an open file object keeps the descriptor valid until then, as werkzeug's own makefile() does
         self._descriptor_hold = connection.sock.makefile("rb", buffering=0)

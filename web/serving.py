@@ -54,18 +54,20 @@ class HttpLimits:
     head_timeout: float = 10.0
     long_lived: int = 100
     io_timeout: float = 30.0  # a worker waits this long for each piece of a body or for the client to take the answer
+    # and a body must arrive within head_timeout plus its length at http_request.MIN_BODY_RATE
 
 
 class _Connection:
     """A client connection and what has been read from it so far."""
 
-    __slots__ = ("address", "counted", "deadline", "head_length", "lingering", "received", "sock")
+    __slots__ = ("address", "counted", "deadline", "head_length", "lingering", "received", "sock", "timeout")
 
     def __init__(self, sock: socket.socket, address: Any, lingering: bool = False) -> None:
         self.sock = sock
         self.address = address
         self.received = bytearray()
         self.head_length = 0
+        self.timeout: float | None = None  # for each socket operation while a request is served (None: block)
         self.deadline = 0.0
         self.lingering = lingering  # refused: read and dropped until the client closes or the deadline passes
         self.counted = not lingering  # counts against max_connections
@@ -415,7 +417,8 @@ class BoundedWSGIServer(BaseWSGIServer):
         """A worker: one request, then the connection goes back to the watcher or is closed."""
         keep = False
         try:
-            connection.sock.settimeout(self.limits.io_timeout)
+            connection.timeout = self.limits.io_timeout
+            connection.sock.settimeout(connection.timeout)
             handler = OneRequestHandler(connection, connection.address, self)  # type: ignore[arg-type]
             keep = handler.keeps_alive() and not self._stopping.is_set()
             connection.received = bytearray(handler.reader.leftover()) if keep else bytearray()
@@ -430,6 +433,7 @@ class BoundedWSGIServer(BaseWSGIServer):
     def _serve_long_lived(self, connection: _Connection) -> None:
         """A websocket's own thread: the request runs as long as the connection stays open."""
         try:
+            connection.timeout = None
             connection.sock.settimeout(None)
             OneRequestHandler(connection, connection.address, self)  # type: ignore[arg-type]
         except Exception:
