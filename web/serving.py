@@ -189,6 +189,9 @@ class BoundedWSGIServer(BaseWSGIServer):
             self._thread.join(timeout)
         else:
             self.server_close()
+            self._selector.close()
+            self._wake_reader.close()
+        self._wake_writer.close()  # a late _wake() from a worker then fails quietly
         with self._lock:
             busy = list(self._busy)
         for connection in busy:  # frees workers blocked on a socket (a slow body, a websocket)
