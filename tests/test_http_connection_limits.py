@@ -12,11 +12,11 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 import websocket
-from http_api import Api
+from http_api import Answer, Api
 from mailtools import make_message, send
 
 from mailtrap_lite import MailServer
@@ -178,12 +178,12 @@ def test_long_poll_waits_cannot_take_every_worker() -> None:
         assert sorted(answer.status for answer in answers) == [200, 200, 503, 503, 503]
 
 
-def _first_done(futures: list, count: int) -> list:  # type: ignore[type-arg]
+def _first_done(futures: list[Future[Answer]], count: int) -> list[Future[Answer]]:
     """The first ``count`` futures to finish (the waits that found no free slot)."""
-    done: list = []  # type: ignore[type-arg]
+    done: list[Future[Answer]] = []
     finished = threading.Condition()
 
-    def note(future: object) -> None:
+    def note(future: Future[Answer]) -> None:
         with finished:
             done.append(future)
             finished.notify_all()
