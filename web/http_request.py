@@ -29,8 +29,9 @@ class RequestReader:
 
     Reading past the allowance answers end-of-file, so nothing (werkzeug's drain after a response included) can
     eat the next request of a kept-alive connection; :meth:`leftover` hands those bytes back to the server.
-    The body must arrive within ``grace`` seconds plus its length at ``MIN_BODY_RATE``, so a client trickling a
-    body in (slow POST) holds a worker for a bounded time; past that, reading raises TimeoutError.
+    The body must arrive within ``grace`` seconds plus its length at ``MIN_BODY_RATE`` (a chunked one: plus what has
+    arrived so far at that rate), so a client trickling a body in (slow POST) holds a worker for a bounded time;
+    past that, reading raises TimeoutError.
     """
 
     def __init__(
@@ -58,12 +59,13 @@ class RequestReader:
         if not self._unbounded and len(self._buffer) >= self._allowed:
             return False
         left = self._deadline - time.monotonic()
-        if left <= 0 and not self._unbounded:
+        if left <= 0:
             raise TimeoutError("the request body arrived too slowly")
-        if not self._unbounded:
-            self._sock.settimeout(left if self._timeout is None else min(self._timeout, left))
+        self._sock.settimeout(left if self._timeout is None else min(self._timeout, left))
         data = self._sock.recv(min(max(wanted, _RECV_SIZE), _RECV_MAX))
         self._buffer += data
+        if self._unbounded:  # a chunked body earns its time as it arrives
+            self._deadline += len(data) / MIN_BODY_RATE
         return bool(data)
 
     def _available(self) -> int:
