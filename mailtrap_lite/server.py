@@ -34,7 +34,7 @@ from mailtrap_lite.tls import TlsFiles, self_signed
 log = logging.getLogger("mailtrap_lite")
 
 _STOP_TIMEOUT = 5.0
-_HTTP_STOP_TIMEOUT = 1.0  # requests still running then (a long-poll wait) end with their daemon threads
+_HTTP_STOP_TIMEOUT = 0.25  # requests still running then (a long-poll wait) end later with their daemon threads
 _HTTP_BACKLOG = 1024
 
 
