@@ -39,8 +39,16 @@ class Client:
     def get(self, path: str) -> tuple[float, object]:
         """GET ``path``; returns (milliseconds, decoded JSON). Anything but 200 is an error."""
         started = time.perf_counter()
-        self.connection.request("GET", path)
-        response = self.connection.getresponse()
+        try:
+            self.connection.request("GET", path)
+            response = self.connection.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # the server closed the kept-alive connection while it sat idle (a long fill): as every keep-alive
+            # client does, send the request again on a new one
+            self.connection.close()
+            started = time.perf_counter()
+            self.connection.request("GET", path)
+            response = self.connection.getresponse()
         body = response.read()
         elapsed = (time.perf_counter() - started) * 1000
         if response.status != 200:

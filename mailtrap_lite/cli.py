@@ -71,6 +71,13 @@ def _size(flag: str) -> Any:
     return parse
 
 
+def _positive(value: str) -> int:
+    number = _count(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{number} must be at least 1")
+    return number
+
+
 def _seconds(value: str) -> float:
     try:
         number = float(value)
@@ -115,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="drop idle SMTP clients with 421 4.4.2 after this long [300]")
     add("--max-websocket-clients", type=_count, default=100, metavar="N",
         help="event-stream websocket clients before 503 (0 = unlimited) [100]")
+    add("--http-workers", type=_positive, default=32, metavar="N",
+        help="threads serving HTTP requests; at most half of them wait in /api/v1/wait at once [32]")
+    add("--max-http-connections", type=_count, default=1000, metavar="N",
+        help="open HTTP connections before new ones get 503 (0 = unlimited) [1000]")
+    add("--http-idle-timeout", type=_seconds, default=60.0, metavar="SECONDS",
+        help="close an HTTP connection that sends no request for this long [60]")
     add("--db", type=Path, metavar="PATH", help="keep messages in this SQLite file across restarts")
     add("--smtp-auth", choices=["accept-any"], help="offer AUTH PLAIN/LOGIN and accept any credentials")
     add("--smtp-auth-file", type=Path, metavar="FILE",
@@ -179,6 +192,9 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         max_connections=args.max_connections,
         idle_timeout=args.idle_timeout,
         max_websocket_clients=args.max_websocket_clients,
+        http_workers=args.http_workers,
+        max_http_connections=args.max_http_connections,
+        http_idle_timeout=args.http_idle_timeout,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         tls_self_signed=args.tls == "self-signed",

@@ -35,6 +35,10 @@ class ServerConfig:
     max_connections: int = 500
     idle_timeout: float = 300.0
     max_websocket_clients: int = 100
+    http_workers: int = 32  # threads that serve HTTP requests (websockets have their own, see max_websocket_clients)
+    max_http_connections: int = 1000
+    http_idle_timeout: float = 60.0  # an HTTP connection waiting for a request is closed after this long
+    http_head_timeout: float = 10.0  # a request head must be complete this long after its first byte, or 408
     session_capacity: int = 1000
     smtp_auth: str = "off"  # "off", "accept-any" or "required"
     smtp_users: dict[str, str] | None = None
@@ -71,9 +75,14 @@ class ServerConfig:
         if self.smtp_auth == "required" and not self.smtp_users:
             raise ConfigError("--smtp-auth-file", "no users given")
         for name in ("max_messages", "max_message_size", "max_total_size", "max_recipients", "max_connections",
-                     "max_websocket_clients"):
+                     "max_websocket_clients", "max_http_connections"):
             if getattr(self, name) < 0:
                 raise ConfigError("--" + name.replace("_", "-"), "must not be negative")
+        if self.http_workers < 1:
+            raise ConfigError("--http-workers", "must be at least 1")
+        for name in ("http_idle_timeout", "http_head_timeout"):
+            if getattr(self, name) <= 0:
+                raise ConfigError("--" + name.replace("_", "-"), "must be more than 0")
         if self.relay:
             parse_relay_url(self.relay)
         try:

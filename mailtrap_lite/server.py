@@ -34,6 +34,8 @@ from mailtrap_lite.tls import TlsFiles, self_signed
 log = logging.getLogger("mailtrap_lite")
 
 _STOP_TIMEOUT = 5.0
+_HTTP_STOP_TIMEOUT = 0.25  # requests still running then (a long-poll wait) end later with their daemon threads
+_HTTP_BACKLOG = 1024
 
 
 class MailServer:
@@ -70,7 +72,6 @@ class MailServer:
         self._servers: list[asyncio.base_events.Server] = []
         self._live: set[CaptureSMTP] = set()
         self._http: Any = None
-        self._http_thread: threading.Thread | None = None
         self._started = False
         self._stopped = False
         self._lock = threading.Lock()
@@ -199,23 +200,24 @@ class MailServer:
         ready.result()
 
     def _start_http(self) -> None:
-        from werkzeug.serving import make_server
-
         from mailtrap_lite.web import create_app
+        from mailtrap_lite.web.serving import BoundedWSGIServer, HttpLimits
 
-        host, port = self.config.http_host, self.config.http_port or 0
-        # Bind the socket ourselves: werkzeug prints to stderr and exits when a port is taken.
+        config = self.config
+        host, port = config.http_host, config.http_port or 0
+        # Bind the socket ourselves, so a port in use is a ConfigError naming --http.
         try:
-            listener = socket.create_server((host, port), family=_family(host), reuse_port=False)
+            listener = socket.create_server((host, port), family=_family(host), backlog=_HTTP_BACKLOG)
         except OSError as error:
             raise ConfigError("--http", _bind_problem(error, host, port)) from None
-        self._http = make_server(host, port, create_app(self), threaded=True, fd=listener.detach())
-        self.http_port = self._http.socket.getsockname()[1]
-        # serve_forever checks for shutdown every poll interval: 0.1 s keeps stop() quick without a busy thread.
-        self._http_thread = threading.Thread(
-            target=self._http.serve_forever, kwargs={"poll_interval": 0.1}, name="mailtrap-lite-http", daemon=True
+        limits = HttpLimits(
+            workers=config.http_workers, max_connections=config.max_http_connections,
+            idle_timeout=config.http_idle_timeout, head_timeout=config.http_head_timeout,
+            long_lived=config.max_websocket_clients or config.max_http_connections,
         )
-        self._http_thread.start()
+        self._http = BoundedWSGIServer(listener, create_app(self), limits)
+        self.http_port = self._http.server_address[1]
+        self._http.start()
 
     def stop(self) -> None:
         """Stop listening, answer 421 to connected clients, and wait (bounded) for the threads. Idempotent."""
@@ -226,9 +228,7 @@ class MailServer:
                 return
             self._stopped = True
         if self._http is not None:
-            if self._http_thread is not None:
-                self._http.shutdown()
-            self._http.server_close()
+            self._http.stop(_HTTP_STOP_TIMEOUT)
         self.store.notify_waiters()
         loop = self._loop
         if loop is not None and not loop.is_closed():
@@ -242,8 +242,6 @@ class MailServer:
                 loop.call_soon_threadsafe(loop.stop)
         if self._loop_thread is not None:
             self._loop_thread.join(_STOP_TIMEOUT)
-        if self._http_thread is not None:
-            self._http_thread.join(_STOP_TIMEOUT)
         self._close_journal()
 
     def _close_journal(self) -> None:
@@ -277,6 +275,25 @@ class MailServer:
     def running(self) -> bool:
         """True between a successful start() and stop()."""
         return self._started and not self._stopped
+
+    def problems(self, timeout: float = 1.0) -> list[str]:
+        """What is not working now, one line per part (empty when all is well): the SMTP event loop must answer
+        within ``timeout`` seconds and its listeners be open; the HTTP server must be taking connections."""
+        found = []
+        loop = self._loop
+        if not self.running or loop is None or not loop.is_running():
+            found.append("SMTP: not running")
+        elif not all(listener.is_serving() for listener in self._servers):
+            found.append("SMTP: not listening")
+        else:
+            answered = threading.Event()
+            with contextlib.suppress(RuntimeError):  # the loop closed just now: it will not answer
+                loop.call_soon_threadsafe(answered.set)
+            if not answered.wait(timeout):
+                found.append(f"SMTP: the event loop did not answer within {timeout:g} s")
+        if self._http is not None and (problem := self._http.problem()):
+            found.append(f"HTTP: {problem}")
+        return found
 
     # -- the reading, waiting and assertion API of the pytest fixture ----------------------------------------
 

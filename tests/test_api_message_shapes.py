@@ -161,6 +161,7 @@ def test_view_latest_redirects_to_the_ui_page_of_the_newest_message(sent: tuple[
     connection.request("GET", "/view/latest")
     answer = connection.getresponse()
     assert (answer.status, answer.getheader("Location")) == (302, f"/#/message/{message_id}")
+    answer.read()  # the connection is kept alive: a response is read before the next request
     connection.request("GET", "/view/latest?query=subject:nothing-like-this")
     missing = connection.getresponse()
     assert (missing.status, missing.read()) == (404, b"Message not found")

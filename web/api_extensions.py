@@ -11,6 +11,7 @@ from mailtrap_lite.web.errors import ApiError, not_found
 from mailtrap_lite.web.inputs import float_param, int_param, query_param
 from mailtrap_lite.web.lookup import find_message, mail_server
 from mailtrap_lite.web.serialize import session, summary
+from mailtrap_lite.web.wait_slots import wait_slot
 
 api_extensions = Blueprint("api_extensions", __name__)
 
@@ -88,7 +89,8 @@ def wait() -> Response:
     count = int_param("count", 1, maximum=MAX_WAIT_COUNT) or 1
     timeout = float_param("timeout", 10.0, MAX_WAIT_SECONDS)
     store = server.store
-    matches, reached = store.wait_for(query.predicate(store), count=count, timeout=timeout)
+    with wait_slot().hold():
+        matches, reached = store.wait_for(query.predicate(store), count=count, timeout=timeout)
     newest = sorted(matches, key=lambda m: m.seq, reverse=True)
     response = jsonify({"messages_count": len(newest), "count": count, "timed_out": not reached,
                         "messages": [summary(m, store) for m in newest]})

@@ -19,11 +19,13 @@ from mailtrap_lite.web.events import EventHub, events
 from mailtrap_lite.web.openapi import api_docs
 from mailtrap_lite.web.security import install_security
 from mailtrap_lite.web.ui import ui
+from mailtrap_lite.web.wait_slots import WaitSlots
 
 if TYPE_CHECKING:
     from mailtrap_lite.server import MailServer
 
 WEBSOCKET_PING_SECONDS = 25
+READY_TIMEOUT = 1.0  # how long /readyz waits for the SMTP event loop to answer
 
 
 def create_app(server: MailServer) -> Flask:
@@ -32,8 +34,9 @@ def create_app(server: MailServer) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep Mailpit's (Go's) key order
     app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": WEBSOCKET_PING_SECONDS}
     app.extensions["mailtrap"] = server
-    app.extensions["mailtrap_events"] = EventHub(server)
+    events_hub = app.extensions["mailtrap_events"] = EventHub(server)
     stats = app.extensions["mailtrap_stats"] = RuntimeStats()
+    app.extensions["mailtrap_wait_slots"] = WaitSlots(server.config.http_workers // 2)
     server.bus.subscribe(stats.on_event)
     if server.config.verbosity <= 0:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access-log line per request
@@ -44,6 +47,12 @@ def create_app(server: MailServer) -> Flask:
 
     @app.get("/readyz")
     def readyz() -> Response:
+        """200 ``ok`` when every part works, else 503 naming each part that does not (as Mailpit: 200 or 503)."""
+        problems = server.problems(READY_TIMEOUT)
+        if not events_hub.dispatcher_alive:
+            problems.append("events: the websocket event dispatcher is not running")
+        if problems:
+            return text_response("".join(f"{problem}\n" for problem in problems), 503)
         return text_response("ok")
 
     install_security(app, server.config)

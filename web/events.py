@@ -9,7 +9,8 @@ the changes happened, and hands the whole batch to every client's bounded queue 
 client; each connection's own thread takes everything queued and writes it to the socket in one go. Under load the
 dispatcher wakes at most once per ``_BATCH_GAP``, so a burst of mail costs a few thread wake-ups instead of two per
 message. A client that falls more than ``BACKLOG`` frames behind is dropped, so a slow or vanished reader never
-holds up SMTP or other readers.
+holds up SMTP or other readers. One event whose frame cannot be built, or one batch a client's connection refuses,
+is logged (once per kind of failure) and skipped: the dispatcher and every other client go on.
 """
 
 from __future__ import annotations
@@ -53,6 +54,29 @@ _encode = json.JSONEncoder(separators=(",", ":")).encode  # compact frames, one 
 
 events = Blueprint("events", __name__)
 sock = Sock()
+
+
+class _FailureLog:
+    """Logs each kind of failure once, with its traceback, then only counts it: one bad event repeated a thousand
+    times is one log line, not a flood. The kinds are few (where it failed, what type of event, which exception)."""
+
+    _MAX_KINDS = 1000
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def report(self, where: str, error: BaseException) -> None:
+        """Record that ``where`` failed with ``error``; the first time for this kind, log it."""
+        kind = f"{where}: {type(error).__name__}"
+        with self._lock:
+            first = kind not in self._counts
+            if first and len(self._counts) >= self._MAX_KINDS:
+                return
+            self._counts[kind] = self._counts.get(kind, 0) + 1
+        if first:
+            log.error("%s failed (%s: %s); skipped, the event stream goes on (logged once per kind)",
+                      where, type(error).__name__, error, exc_info=error)
 
 
 class _Client:
@@ -101,7 +125,10 @@ class EventHub:
         self._loop_built = threading.Condition(threading.Lock())  # signalled when the loop built an awaited frame
         self._awaiting_loop = False  # the dispatcher is waiting for the loop to build a frame
         self._dispatcher: threading.Thread | None = None
+        self.failures = _FailureLog()
         server.bus.subscribe(self._on_event)
+        with self._lock:
+            self._ensure_dispatcher()
 
     def _on_event(self, event: Event) -> None:
         """Runs in the publishing thread: never blocks, builds nothing when nobody listens.
@@ -123,9 +150,14 @@ class EventHub:
         self._inbox.put(pending)
 
     def _build(self, pending: _Pending) -> None:
-        if not pending.frame:
-            event = pending.event
+        if pending.frame or pending.failed:
+            return
+        event = pending.event
+        try:
             pending.frame = _encode({"Type": event.type, "Data": _PAYLOADS[event.type](event.data, self.server.store)})
+        except Exception as error:  # a payload the serializer cannot take: no frame, and the stream goes on
+            pending.failed = True
+            self.failures.report(f"building a {event.type!r} event frame", error)
 
     def _build_on_loop(self, pending: _Pending) -> None:
         self._build(pending)
@@ -138,7 +170,7 @@ class EventHub:
         instead of building it here, where it would cost twice as much and hold up the loop meanwhile."""
         with self._loop_built:
             self._awaiting_loop = True  # set before the frame is looked at: see _build_on_loop
-            self._loop_built.wait_for(lambda: pending.frame, timeout=_LOOP_BUILD_WAIT)
+            self._loop_built.wait_for(lambda: pending.frame or pending.failed, timeout=_LOOP_BUILD_WAIT)
             self._awaiting_loop = False
 
     def connect(self, abort: Callable[[], None]) -> _Client:
@@ -147,10 +179,19 @@ class EventHub:
         client.offer([self._stats_frame()])
         with self._lock:
             self._clients.add(client)
-            if self._dispatcher is None or not self._dispatcher.is_alive():
-                self._dispatcher = threading.Thread(target=self._dispatch, name="mailtrap-lite-events", daemon=True)
-                self._dispatcher.start()
+            self._ensure_dispatcher()
         return client
+
+    def _ensure_dispatcher(self) -> None:
+        """Start the dispatcher thread unless it runs (it ends when the server stops). Call with the lock held."""
+        if self._dispatcher is None or not self._dispatcher.is_alive():
+            self._dispatcher = threading.Thread(target=self._dispatch, name="mailtrap-lite-events", daemon=True)
+            self._dispatcher.start()
+
+    @property
+    def dispatcher_alive(self) -> bool:
+        """True while the thread that turns events into frames runs (``/readyz`` reports it)."""
+        return self._dispatcher is not None and self._dispatcher.is_alive()
 
     @property
     def client_count(self) -> int:
@@ -178,32 +219,43 @@ class EventHub:
     def _dispatch(self) -> None:
         last_stats = 0.0
         stats_due: float | None = None
-        inbox = self._inbox
         while self.server.running:
-            wait = _IDLE_CHECK if stats_due is None else max(0.0, stats_due - time.monotonic())
             try:
-                pending = [inbox.get(timeout=wait)]
+                last_stats, stats_due = self._dispatch_once(last_stats, stats_due)
+            except Exception as error:  # a bug here must not end live events for everyone
+                self.failures.report("the event dispatcher", error)
+                time.sleep(_BATCH_GAP)  # not a wait for anything: keeps a repeating failure from spinning
+
+    def _dispatch_once(self, last_stats: float, stats_due: float | None) -> tuple[float, float | None]:
+        """Take the waiting events, build their frames and broadcast them; the stats timing goes in and out."""
+        inbox = self._inbox
+        wait = _IDLE_CHECK if stats_due is None else max(0.0, stats_due - time.monotonic())
+        try:
+            pending = [inbox.get(timeout=wait)]
+        except queue.Empty:
+            pending = []
+        while pending and len(pending) < _DRAIN_LIMIT:  # take what else is already waiting
+            try:
+                pending.append(inbox.get_nowait())
             except queue.Empty:
-                pending = []
-            while pending and len(pending) < _DRAIN_LIMIT:  # take what else is already waiting
-                try:
-                    pending.append(inbox.get_nowait())
-                except queue.Empty:
-                    break
-            frames: list[str] = []
-            for waiting in pending:
-                if waiting.on_loop and not waiting.frame:
-                    self._await_loop(waiting)
-                self._build(waiting)  # if nobody has yet (from an HTTP thread, or the loop was held up)
-                frames.append(waiting.frame)
-                if waiting.event.type in _STORE_CHANGES and stats_due is None:
-                    stats_due = max(time.monotonic(), last_stats + STATS_INTERVAL)
-            if stats_due is not None and time.monotonic() >= stats_due:
-                frames.append(self._stats_frame())
-                last_stats, stats_due = time.monotonic(), None
-            self._broadcast(frames)
-            if pending:  # busy: let events gather for a moment rather than waking for each one
-                time.sleep(_BATCH_GAP)
+                break
+        frames: list[str] = []
+        for waiting in pending:
+            if waiting.on_loop and not waiting.frame:
+                self._await_loop(waiting)
+            self._build(waiting)  # if nobody has yet (from an HTTP thread, or the loop was held up)
+            if waiting.failed:
+                continue
+            frames.append(waiting.frame)
+            if waiting.event.type in _STORE_CHANGES and stats_due is None:
+                stats_due = max(time.monotonic(), last_stats + STATS_INTERVAL)
+        if stats_due is not None and time.monotonic() >= stats_due:
+            frames.append(self._stats_frame())
+            last_stats, stats_due = time.monotonic(), None
+        self._broadcast(frames)
+        if pending:  # busy: let events gather for a moment rather than waking for each one
+            time.sleep(_BATCH_GAP)
+        return last_stats, stats_due
 
     def _stats_frame(self) -> str:
         store = self.server.store
@@ -226,12 +278,13 @@ _PAYLOADS: dict[str, Callable[[Any, MessageStore], Any]] = {
 class _Pending:
     """An event on its way to the clients, and its frame once built (by the SMTP loop or the dispatcher)."""
 
-    __slots__ = ("event", "frame", "on_loop")
+    __slots__ = ("event", "failed", "frame", "on_loop")
 
     def __init__(self, event: Event) -> None:
         self.event = event
         self.frame = ""  # not built yet (a built frame is never empty)
         self.on_loop = False  # an SMTP event loop will build the frame
+        self.failed = False  # building the frame raised: there is none to send
 
 
 def hub() -> EventHub:
@@ -255,6 +308,22 @@ def _writer(ws: Any) -> Callable[[list[str]], None]:
         raw.sendall(b"".join([connection.send(TextMessage(data=frame)) for frame in frames]))
 
     return send_all
+
+
+def _send_each(write: Callable[[list[str]], None], frames: list[str], failures: _FailureLog) -> bool:
+    """Send ``frames`` one at a time, skipping any that fail; False when none could be sent (the connection is
+    broken: the client is done)."""
+    sent = False
+    for frame in frames:
+        try:
+            write([frame])
+        except OSError:
+            return False
+        except Exception as error:
+            failures.report("sending to a websocket client", error)
+        else:
+            sent = True
+    return sent
 
 
 def _shutdown(ws: Any) -> None:
@@ -289,5 +358,9 @@ def event_stream(ws: Any) -> None:
                 write(frames)
             except OSError:  # the client vanished, or was cut off for falling behind: nothing left to send to
                 break
+            except Exception as error:  # one frame its connection refuses: send the others one by one
+                events_hub.failures.report("sending to a websocket client", error)
+                if not _send_each(write, frames, events_hub.failures):
+                    break
     finally:
         events_hub.disconnect(client)

@@ -131,7 +131,8 @@ def _paths() -> JSON:
     summaries = _json("A page of message summaries", _ref("MessagesSummary"))
     return {
         "/livez": {"get": _op("Liveness probe (never behind auth)", {"200": OK})},
-        "/readyz": {"get": _op("Readiness probe (never behind auth)", {"200": OK})},
+        "/readyz": {"get": _op("Readiness probe (never behind auth)", {
+            "200": OK, "503": _text("One line per part that is not working")})},
         "/": {"get": _op("The inspection UI", {"200": {"description": "HTML page"}})},
         "/api/v1/messages": {
             "get": _op("List messages, newest first", {"200": summaries, "400": BAD},
@@ -218,7 +219,8 @@ def _paths() -> JSON:
         "/api/v1/wait": {
             "get": _op("Long-poll until `count` messages match `query`", {
                 "200": _json("Enough messages matched", _ref("WaitResult")),
-                "408": _json("Timed out; what matched so far", _ref("WaitResult")), "400": BAD},
+                "408": _json("Timed out; what matched so far", _ref("WaitResult")), "400": BAD,
+                "503": _text("Too many requests are waiting already: the reason")},
                 [_query("query", "Search syntax; empty = any message"), _query("count", "How many", INTEGER),
                  _query("timeout", "Seconds to wait (at most 300)", NUMBER), TZ]),
         },
