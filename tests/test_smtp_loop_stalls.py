@@ -1,0 +1,73 @@
+"""A stall of the SMTP event loop (something held it, so every session's replies waited) is logged as one warning
+line with its length, and counted, so an operator (and the soak run) can see it happen."""
+
+from __future__ import annotations
+
+import logging
+import re
+import smtplib
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from mailtrap_lite import MailServer
+
+STALL = re.compile(r"event loop stalled (\d+) ms \(smtp\)")
+
+
+class StallLines(logging.Handler):
+    """Collects the stall warnings as they are logged and wakes the test when ``expected`` have arrived."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+        self.arrived = threading.Condition()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if STALL.fullmatch(text):
+            with self.arrived:
+                self.lines.append(text)
+                self.arrived.notify_all()
+
+    def wait_for(self, expected: int, timeout: float = 10.0) -> list[str]:
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.lines) >= expected, timeout)
+            return list(self.lines)
+
+
+@pytest.fixture
+def stall_lines() -> Iterator[StallLines]:
+    handler = StallLines()
+    logger = logging.getLogger("mailtrap_lite")
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
+
+
+def block_smtp_loop(server: MailServer, seconds: float) -> None:
+    """Run a blocking call on the server's SMTP event loop (what a parse done on the loop does to it)."""
+    loop = server.loop_watch.loop
+    assert loop is not None
+    loop.call_soon_threadsafe(time.sleep, seconds)
+
+
+def test_a_held_loop_is_logged_once_with_how_long_it_was_held(stall_lines: StallLines) -> None:
+    with MailServer() as server:
+        block_smtp_loop(server, 0.4)
+        lines = stall_lines.wait_for(1)
+        assert lines, "no stall was logged"
+        held_ms = int(STALL.fullmatch(lines[0]).group(1))  # type: ignore[union-attr]
+        # The timer was due at most one period (50 ms) before the loop was taken, so it ran >= 350 ms late.
+        assert 350 <= held_ms < 5000
+        assert server.loop_watch.stalls >= 1
+        assert server.loop_watch.worst_ms >= 350
+        # The watch goes on after a stall: a second one is reported too, and the server still takes mail.
+        block_smtp_loop(server, 0.4)
+        assert len(stall_lines.wait_for(len(lines) + 1)) > len(lines)
+        with smtplib.SMTP(server.smtp_host, server.smtp_port, timeout=10) as client:
+            client.sendmail("a@example.com", ["b@example.com"], b"Subject: after\r\n\r\nstill here\r\n")
+        assert len(server.store) == 1
+
