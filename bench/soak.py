@@ -26,6 +26,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from bench.hostile import HostilePlan, HostileResults, run_hostile
@@ -190,6 +191,11 @@ def account(deliveries: list[Delivery], held: set[str], figures: Figures) -> Non
     figures.lost, figures.pruned = len(lost), len(missing) - len(lost)
 
 
+def progress(started: float, text: str) -> None:
+    """One line on stderr saying where the run is (stdout is kept for the table or the JSON)."""
+    print(f"[soak {time.monotonic() - started:5.0f} s] {text}", file=sys.stderr, flush=True)
+
+
 def _send_end_marker(server: ServerUnderTest) -> bool:
     try:
         with smtplib.SMTP(server.smtp_host, server.smtp_port, timeout=_EVENT_WAIT) as client:
@@ -213,7 +219,9 @@ def _collect(out: Any, process: Any, timeout: float, name: str, figures: Figures
     return result
 
 
-def soak(name: str, preset: Preset, limits: Limits, extra: list[str], reply_timeout: float) -> Figures:
+def soak(
+    name: str, preset: Preset, limits: Limits, extra: list[str], reply_timeout: float, log: Path | None = None
+) -> Figures:
     """Run the whole soak once and return its figures (``failures`` says what broke)."""
     budget_enforced = "--max-total-size" in supported_flags()
     figures = Figures(name, preset.seconds, preset.cap, preset.budget_mb, budget_enforced, preset.senders, preset.rate)
@@ -221,7 +229,8 @@ def soak(name: str, preset: Preset, limits: Limits, extra: list[str], reply_time
     if budget_enforced:
         flags += ["--max-total-size", str(preset.budget_mb * MiB)]
     started = time.monotonic()
-    server = ServerUnderTest(flags + extra)
+    server = ServerUnderTest(flags + extra, log)
+    progress(started, f"mailtrap-lite {' '.join(flags + extra)} on {server.http_url}")
     context = multiprocessing.get_context("spawn")
     try:
         figures.rss_mb_start = server.rss_mb()
@@ -250,17 +259,20 @@ def soak(name: str, preset: Preset, limits: Limits, extra: list[str], reply_time
                                                                 preset.seconds, reply_timeout, live, hostile_out),
                                       daemon=True)
             hostile.start()
+        progress(started, f"load for {preset.seconds:.0f} s ...")
         wait = preset.seconds + 2 * reply_timeout + 60
         regular: SenderResults | None = _collect(sender_out, senders, wait, "regular senders", figures)
         attacks: HostileResults | None = None
         if hostile is not None:
             attacks = _collect(hostile_out, hostile, wait, "hostile clients", figures)
+        progress(started, "the senders are done; stopping the readers")
         readers_done.set()
         for reader in readers:
             reader.done.set()
         for reader in readers:
             reader.join(API_TIMEOUT + 5)
         drainer.join(5)
+        progress(started, "end-of-run message, then waiting for the websocket client")
         if not _send_end_marker(server):
             figures.failures.append("the end-of-run message was not accepted")
         try:
@@ -272,6 +284,7 @@ def soak(name: str, preset: Preset, limits: Limits, extra: list[str], reply_time
         deliveries = [*(regular.deliveries if regular else []), *(attacks.deliveries if attacks else [])]
         _fill_clients(figures, regular, attacks)
         _fill_readers(figures, readers)
+        progress(started, "counting what the server holds")
         held = stored_ids(server.http_url, [d.queue_id for d in deliveries], figures)
         account(deliveries, held, figures)
         seen = set(order)
@@ -281,6 +294,7 @@ def soak(name: str, preset: Preset, limits: Limits, extra: list[str], reply_time
         figures.rss_mb_peak = max(sampler.peak, server.rss_mb())
         figures.rss_mb_end = server.rss_mb()
     finally:
+        progress(started, "stopping the server")
         figures.server_exit = server.stop()
     figures.stalls, figures.worst_stall_ms = server.stalls, server.worst_stall_ms
     figures.server_errors, figures.server_error_samples = server.errors, server.error_samples
@@ -407,6 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worst-limit-ms", type=float, default=Limits.worst_ms, help="0 = not checked")
     parser.add_argument("--stall-limit-ms", type=float, default=Limits.stall_ms, help="0 = not checked")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--server-log", type=Path, help="keep the server's stderr (its log) in this file")
     parser.add_argument("server_flags", nargs="*", help="more mailtrap-lite flags, after --")
     args = parser.parse_args(argv)
     preset = QUICK if args.quick else FULL
@@ -414,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     preset = replace(preset, **changes, **({"hostile": None} if args.calm else {}))
     limits = Limits(args.p99_limit_ms, args.worst_limit_ms, args.stall_limit_ms)
     name = ("quick" if args.quick else "full") + (", calm" if args.calm else "")
-    figures = soak(name, preset, limits, args.server_flags, args.reply_timeout)
+    figures = soak(name, preset, limits, args.server_flags, args.reply_timeout, args.server_log)
     print(json.dumps(asdict(figures)) if args.json else table(figures), flush=True)
     return 1 if figures.failures else 0
 

@@ -27,9 +27,11 @@ def supported_flags() -> str:
 
 class ServerUnderTest:
     """``python -m mailtrap_lite FLAGS`` on free ports, with the addresses it printed, its memory use, and what its
-    stderr said: ``stalls``, ``worst_stall_ms``, ``errors`` (with ``error_samples``)."""
+    stderr said: ``stalls``, ``worst_stall_ms``, ``errors`` (with ``error_samples``); all of it is copied to
+    ``log`` when given."""
 
-    def __init__(self, flags: list[str]) -> None:
+    def __init__(self, flags: list[str], log: Path | None = None) -> None:
+        self.log = log.open("w") if log is not None else None
         self.process = subprocess.Popen(
             [sys.executable, "-m", "mailtrap_lite", "--smtp", "127.0.0.1:0", "--http", "127.0.0.1:0", "-q", *flags],
             stdout=subprocess.PIPE,
@@ -60,6 +62,9 @@ class ServerUnderTest:
     def _read_stderr(self) -> None:
         assert self.process.stderr is not None
         for line in self.process.stderr:
+            if self.log is not None:
+                self.log.write(line)
+                self.log.flush()
             stall = _STALL.search(line)
             if stall:
                 self.stalls += 1
@@ -92,4 +97,6 @@ class ServerUnderTest:
             self.process.wait()
             code = None
         self._stderr.join(5)
+        if self.log is not None:
+            self.log.close()
         return code
