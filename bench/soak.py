@@ -39,7 +39,7 @@ MiB = 1024 * 1024
 MAX_MESSAGE_SIZE = 25 * MiB  # the default; the biggest poison message (250k parts, ~23 MiB) must fit
 END_MARKER = "soak-end@soak.example"
 _RSS_PERIOD = 0.25
-_EVENT_WAIT = 60.0  # how long the websocket client may take to see the end marker after the load
+_EVENT_WAIT = 30.0  # how long the end marker may take to be accepted, and to reach the websocket client
 
 
 @dataclass(frozen=True)
@@ -269,8 +269,9 @@ def soak(
         readers_done.set()
         for reader in readers:
             reader.done.set()
+        readers_stop_by = time.monotonic() + API_TIMEOUT + 5  # each may be waiting for its last answer
         for reader in readers:
-            reader.join(API_TIMEOUT + 5)
+            reader.join(max(0.0, readers_stop_by - time.monotonic()))
         drainer.join(5)
         progress(started, "end-of-run message, then waiting for the websocket client")
         if not _send_end_marker(server):
@@ -279,7 +280,7 @@ def soak(
             order, figures.websocket_prunes, figures.websocket_saw_end = events.get(timeout=_EVENT_WAIT)
         except queue.Empty:
             stop_watching.set()
-            order, figures.websocket_prunes, figures.websocket_saw_end = events.get(timeout=30)
+            order, figures.websocket_prunes, figures.websocket_saw_end = events.get(timeout=10)
         watcher.join(10)
         deliveries = [*(regular.deliveries if regular else []), *(attacks.deliveries if attacks else [])]
         _fill_clients(figures, regular, attacks)

@@ -29,6 +29,7 @@ class LoopWatch:
         self.stalls = 0
         self.worst_ms = 0.0
         self._due = 0.0
+        self._reported_due = -1.0  # the due time of a stall already reported by report_held()
 
     def watch(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start watching ``loop``; call it from the loop's own thread (e.g. just before ``run_forever``)."""
@@ -41,9 +42,21 @@ class LoopWatch:
 
     def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
         late = loop.time() - self._due
-        if late >= self.threshold:
-            late_ms = late * 1000
-            self.stalls += 1
-            self.worst_ms = max(self.worst_ms, late_ms)
-            log.warning("event loop stalled %.0f ms (%s)", late_ms, self.name)
+        if late >= self.threshold and self._due != self._reported_due:
+            self._record(late, self.name)
         self._arm(loop)
+
+    def report_held(self) -> None:
+        """Log a stall still going on now. A loop held until the server stops never runs the timer that would
+        report it, so ``stop()`` asks here first (safe from any thread)."""
+        if self.loop is not None:
+            late = self.loop.time() - self._due
+            if late >= self.threshold:
+                self._reported_due = self._due
+                self._record(late, f"{self.name}, still held when stopping")
+
+    def _record(self, late: float, where: str) -> None:
+        late_ms = late * 1000
+        self.stalls += 1
+        self.worst_ms = max(self.worst_ms, late_ms)
+        log.warning("event loop stalled %.0f ms (%s)", late_ms, where)

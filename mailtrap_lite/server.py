@@ -224,6 +224,7 @@ class MailServer:
                 self._close_journal()
                 return
             self._stopped = True
+        self.loop_watch.report_held()
         if self._http is not None:
             if self._http_thread is not None:
                 self._http.shutdown()

@@ -14,7 +14,7 @@ import pytest
 
 from mailtrap_lite import MailServer
 
-STALL = re.compile(r"event loop stalled (\d+) ms \(smtp\)")
+STALL = re.compile(r"event loop stalled (\d+) ms \(smtp(, still held when stopping)?\)")
 
 
 class StallLines(logging.Handler):
@@ -24,6 +24,7 @@ class StallLines(logging.Handler):
         super().__init__(logging.WARNING)
         self.lines: list[str] = []
         self.arrived = threading.Condition()
+        self.logged = threading.Event()  # set by every stall line, for a test to react at once
 
     def emit(self, record: logging.LogRecord) -> None:
         text = record.getMessage()
@@ -31,6 +32,7 @@ class StallLines(logging.Handler):
             with self.arrived:
                 self.lines.append(text)
                 self.arrived.notify_all()
+            self.logged.set()
 
     def wait_for(self, expected: int, timeout: float = 10.0) -> list[str]:
         with self.arrived:
@@ -71,3 +73,26 @@ def test_a_held_loop_is_logged_once_with_how_long_it_was_held(stall_lines: Stall
             client.sendmail("a@example.com", ["b@example.com"], b"Subject: after\r\n\r\nstill here\r\n")
         assert len(server.store) == 1
 
+
+
+def test_a_loop_still_held_when_the_server_stops_is_reported_by_stop(stall_lines: StallLines) -> None:
+    # The timer that reports a stall runs only once the loop is free again; a loop held until shutdown (a parse
+    # that never finishes) must still show up in the log.
+    server = MailServer().start()
+    held_long_enough = threading.Event()
+
+    def hold() -> None:
+        time.sleep(0.3)  # the stall itself: the loop is held this long before stop() is called
+        held_long_enough.set()
+        stall_lines.logged.wait(10)  # still held, until the report is logged
+
+    loop = server.loop_watch.loop
+    assert loop is not None
+    loop.call_soon_threadsafe(hold)
+    assert held_long_enough.wait(10)
+    server.stop()
+    lines = stall_lines.wait_for(1)
+    assert lines[0].endswith("(smtp, still held when stopping)")
+    assert int(STALL.fullmatch(lines[0]).group(1)) >= 250  # type: ignore[union-attr]
+    # Reported once: not again by the timer when the loop got free before it stopped.
+    assert not [line for line in lines[1:] if int(STALL.fullmatch(line).group(1)) >= 250]  # type: ignore[union-attr]
