@@ -35,8 +35,9 @@ class ApiReader(threading.Thread):
         self.worst = 0.0
         self.done = threading.Event()
 
-    def get(self, path: str) -> bytes:
-        """One GET; its body ("" unless 200). Counts the status and keeps the worst time."""
+    def get(self, path: str, message_id: str = "") -> bytes:
+        """One GET; its body ("" unless 200). Counts the status and keeps the worst time; a 5xx is noted by its
+        path (``message_id`` shown as ``{ID}``)."""
         started = time.monotonic()
         status, body = 0, b""
         try:
@@ -50,19 +51,20 @@ class ApiReader(threading.Thread):
         self.worst = max(self.worst, time.monotonic() - started)
         self.statuses[status] += 1
         if status >= 500:
-            self.failed[f"{status} {path.split('?')[0].rsplit('/', 1)[0]}/..."] += 1
+            route = path.split("?")[0].replace(message_id, "{ID}") if message_id else path.split("?")[0]
+            self.failed[f"{status} {route}"] += 1
         return body if status == 200 else b""
 
     def browse(self, message_id: str) -> None:
         """Every view of one message, and its first attachment."""
         base = f"/api/v1/message/{message_id}"
-        found = self.get(base)
+        found = self.get(base, message_id)
         for path in (f"{base}/headers", f"{base}/raw", f"/view/{message_id}.html", f"/view/{message_id}.txt"):
-            self.get(path)
+            self.get(path, message_id)
         if found:
             attachments = json.loads(found).get("Attachments") or []
             if attachments:
-                self.get(f"{base}/part/{urllib.parse.quote(attachments[0]['PartID'])}")
+                self.get(f"{base}/part/{urllib.parse.quote(attachments[0]['PartID'])}", message_id)
 
     def run(self) -> None:
         while not self.done.is_set():

@@ -28,9 +28,9 @@ class SenderResults:
 
 
 async def _sender(
-    host: str, port: int, number: int, interval: float, until: float, timeout: float, results: SenderResults
+    host: str, port: int, number: int, templates: list[tuple[int, bytes]], interval: float, until: float,
+    timeout: float, results: SenderResults,
 ) -> None:
-    templates = [(i, build(i)) for i in range(number, _TEMPLATES, 7)]
     next_at, sent = time.monotonic(), 0
     conversation: Conversation | None = None
     while time.monotonic() < until:
@@ -60,11 +60,12 @@ def run_senders(host: str, port: int, count: int, rate: float, seconds: float, t
     """``count`` connections sending ``rate`` messages a second in all for ``seconds``; puts SenderResults on
     ``out`` (a multiprocessing queue)."""
     results = SenderResults()
+    templates = [(i, build(i)) for i in range(_TEMPLATES)]
     until = time.monotonic() + seconds
 
     async def main() -> None:
         await asyncio.gather(
-            *(_sender(host, port, n, count / rate, until, timeout, results) for n in range(count))
+            *(_sender(host, port, n, templates[n::count], count / rate, until, timeout, results) for n in range(count))
         )
 
     asyncio.run(main())

@@ -84,6 +84,7 @@ class Figures:
     regular_errors: int = 0
     regular_error_samples: list[str] = field(default_factory=list)
     latency_ms: dict[str, float] = field(default_factory=dict)  # p50, p99, worst, replies
+    hostile_planned: str = ""
     hostile_acknowledged: dict[str, int] = field(default_factory=dict)  # by kind
     hostile_refused: dict[str, int] = field(default_factory=dict)  # "kind: code"
     hostile_unanswered: dict[str, int] = field(default_factory=dict)
@@ -226,6 +227,11 @@ def soak(
     """Run the whole soak once and return its figures (``failures`` says what broke)."""
     budget_enforced = "--max-total-size" in supported_flags()
     figures = Figures(name, preset.seconds, preset.cap, preset.budget_mb, budget_enforced, preset.senders, preset.rate)
+    plan = preset.hostile
+    if plan is not None:
+        figures.hostile_planned = (
+            f"each poison x {plan.poison_repeats}, huge ({plan.huge_size / MiB:.1f} MiB) x {plan.huge_messages}"
+        )
     flags = ["--max-messages", str(preset.cap), "--max-message-size", str(MAX_MESSAGE_SIZE)]
     if budget_enforced:
         flags += ["--max-total-size", str(preset.budget_mb * MiB)]
@@ -386,7 +392,8 @@ def table(figures: Figures) -> str:
         ("regular SMTP reply latency p50 / p99 / worst",
          " / ".join(f"{latency.get(k, 0):.0f}" for k in ("p50", "p99", "worst")) + " ms"
          + f" ({latency.get('replies', 0):.0f} replies)"),
-        ("hostile messages acknowledged", _counts(figures.hostile_acknowledged)),
+        ("hostile messages acknowledged (planned)",
+         f"{_counts(figures.hostile_acknowledged)} ({figures.hostile_planned or 'none'})"),
         ("hostile messages refused / unanswered",
          f"{_counts(figures.hostile_refused)} / {_counts(figures.hostile_unanswered)}"),
         ("slow-loris SMTP sockets", _counts(figures.slow_smtp)),
@@ -400,6 +407,7 @@ def table(figures: Figures) -> str:
          + ("" if figures.websocket_saw_end else " (cut off or stopped receiving)")),
         ("API requests / 5xx / no answer / slowest",
          f"{figures.api_requests} / {figures.api_5xx} / {figures.api_no_answer} / {figures.api_worst_ms:.0f} ms"),
+        ("API 5xx by route", _counts(figures.api_failed)),
         ("server RSS start / peak / end (allowed)",
          f"{figures.rss_mb_start:.0f} / {figures.rss_mb_peak:.0f} / {figures.rss_mb_end:.0f} MiB "
          f"({figures.rss_mb_allowed:.0f}); budget {budget}"),
