@@ -49,14 +49,30 @@ class HostilePlan:
 
 
 @dataclass
+class SlowSockets:
+    """Outcomes of one kind of slow socket: refused (at connect, or a greeting other than 220), no greeting, cut
+    off by the server (and after how many seconds), or held to the end."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    cut_after: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict[str, str]:
+        """Each outcome's count; the cut-off one with the shortest and longest time to the cut."""
+        found = {outcome: str(count) for outcome, count in sorted(self.outcomes.items())}
+        if self.cut_after:
+            found["cut off"] += f" (after {min(self.cut_after):.0f}-{max(self.cut_after):.0f} s)"
+        return found
+
+
+@dataclass
 class HostileResults:
-    """What the hostile clients saw. Outcomes of slow sockets: refused, cut off (by the server), held (to the end)."""
+    """What the hostile clients saw."""
 
     deliveries: list[Delivery] = field(default_factory=list)
     refused: Counter[str] = field(default_factory=Counter)  # "kind: code"
     unanswered: Counter[str] = field(default_factory=Counter)  # kind: no reply in time or connection lost
-    slow_smtp: Counter[str] = field(default_factory=Counter)
-    slow_http: Counter[str] = field(default_factory=Counter)
+    slow_smtp: SlowSockets = field(default_factory=SlowSockets)
+    slow_http: SlowSockets = field(default_factory=SlowSockets)
     silent_websocket: str = ""
 
 
@@ -99,31 +115,47 @@ async def _until_closed(reader: asyncio.StreamReader) -> None:
 
 
 async def _slow_socket(
-    host: str, port: int, source: str, opening: bytes, trickle: bytes, until: float, outcomes: Counter[str]
+    host: str, port: int, source: str, script: tuple[bytes, bytes], smtp: bool, until: float, sockets: SlowSockets
 ) -> None:
-    """Connect, send ``opening`` at once, then one byte of ``trickle`` (repeated) a second until ``until``;
-    ``trickle`` empty: say nothing. Counts the outcome: refused, cut off or held."""
+    """Connect (and, for SMTP, read the greeting), send the script's opening at once, then one byte of its trickle
+    (repeated) a second until ``until``; an empty trickle says nothing. Notes the outcome in ``sockets``."""
+    opening, trickle = script
     try:
         reader, writer = await asyncio.wait_for(
             asyncio.open_connection(host, port, local_addr=(source, 0)), _CONNECT_TIMEOUT
         )
     except (OSError, asyncio.TimeoutError):
-        outcomes["refused"] += 1
+        sockets.outcomes["refused"] += 1
         return
-    closed = asyncio.ensure_future(_until_closed(reader))
+    opened = time.monotonic()
+    closed: asyncio.Future[None] | None = None
+    held = False
     try:
+        if smtp:
+            greeting = await asyncio.wait_for(reader.readline(), _CONNECT_TIMEOUT)
+            if not greeting.startswith(b"220"):
+                sockets.outcomes["refused"] += 1
+                return
+        closed = asyncio.ensure_future(_until_closed(reader))
         writer.write(opening)
         for byte in itertools.cycle([trickle[i : i + 1] for i in range(len(trickle))] or [b""]):
             await asyncio.wait({closed}, timeout=min(_TRICKLE_PERIOD, max(0.0, until - time.monotonic())))
             if closed.done() or time.monotonic() >= until:
                 break
             writer.write(byte)
-        outcomes["cut off" if closed.done() else "held"] += 1
+        held = not closed.done()
+    except asyncio.TimeoutError:
+        sockets.outcomes["no greeting"] += 1
+        return
     except OSError:
-        outcomes["cut off"] += 1
+        pass  # the server reset the connection
     finally:
-        closed.cancel()
+        if closed is not None:
+            closed.cancel()
         writer.close()
+    sockets.outcomes["held" if held else "cut off"] += 1
+    if not held:
+        sockets.cut_after.append(time.monotonic() - opened)
 
 
 async def _silent_websocket(host: str, port: int, until: float) -> str:
@@ -172,12 +204,12 @@ async def _hostile(
          b"Subject: slow\r\n\r\n" + b"x" * 100_000),
     ]
     for number in range(plan.slow_smtp):
-        opening, trickle = smtp_scripts[number % len(smtp_scripts)]
-        tasks.append(_slow_socket(host, port, _LORIS_SOURCE, opening, trickle, until, results.slow_smtp))
+        script = smtp_scripts[number % len(smtp_scripts)]
+        tasks.append(_slow_socket(host, port, _LORIS_SOURCE, script, True, until, results.slow_smtp))
     http_scripts = [(b"", b""), (b"", b"GET /api/v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 100_000)]
     for number in range(plan.slow_http):
-        opening, trickle = http_scripts[number % len(http_scripts)]
-        tasks.append(_slow_socket(host, http_port, _SLOW_HTTP_SOURCE, opening, trickle, until, results.slow_http))
+        script = http_scripts[number % len(http_scripts)]
+        tasks.append(_slow_socket(host, http_port, _SLOW_HTTP_SOURCE, script, False, until, results.slow_http))
 
     async def watch_silently() -> None:
         results.silent_websocket = await _silent_websocket(host, http_port, until)

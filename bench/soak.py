@@ -92,8 +92,8 @@ class Figures:
     hostile_acknowledged: dict[str, int] = field(default_factory=dict)  # by kind
     hostile_refused: dict[str, int] = field(default_factory=dict)  # "kind: code"
     hostile_unanswered: dict[str, int] = field(default_factory=dict)
-    slow_smtp: dict[str, int] = field(default_factory=dict)
-    slow_http: dict[str, int] = field(default_factory=dict)
+    slow_smtp: dict[str, str] = field(default_factory=dict)  # outcome: count (cut off: and after how long)
+    slow_http: dict[str, str] = field(default_factory=dict)
     silent_websocket: str = ""
     acknowledged: int = 0
     stored: int = 0
@@ -340,7 +340,7 @@ def _fill_clients(figures: Figures, regular: SenderResults | None, attacks: Host
         figures.hostile_acknowledged = {kind: kinds.count(kind) for kind in sorted(set(kinds))}
         figures.hostile_refused = dict(sorted(attacks.refused.items()))
         figures.hostile_unanswered = dict(sorted(attacks.unanswered.items()))
-        figures.slow_smtp, figures.slow_http = dict(attacks.slow_smtp), dict(attacks.slow_http)
+        figures.slow_smtp, figures.slow_http = attacks.slow_smtp.summary(), attacks.slow_http.summary()
         figures.silent_websocket = attacks.silent_websocket
 
 
@@ -390,7 +390,7 @@ def judge(figures: Figures, limits: Limits) -> None:
         failures.append(f"the server did not stop cleanly on SIGTERM (exit {figures.server_exit})")
 
 
-def _counts(counts: dict[str, int]) -> str:
+def _counts(counts: dict[str, int] | dict[str, str]) -> str:
     return ", ".join(f"{key} {value}" for key, value in counts.items()) or "none"
 
 
