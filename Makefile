@@ -31,8 +31,9 @@ test: lint
 bench: $(VENV)/.test-installed
 	$(BIN)/python -m bench
 
-# The reliability run behind the README's figures: 50 senders x 2,000 messages, 300 idle connections, two
-# websocket clients and an API reader at once; then the fuzz tests with 2,000 inputs each.
+# The reliability run behind the README's figures (a few minutes): regular senders, poison and huge messages,
+# slow-loris SMTP and HTTP sockets, websocket clients and API readers at once (`python -m bench.soak --quick`: about
+# a minute); then the fuzz tests with 2,000 inputs each.
 soak: $(VENV)/.test-installed
 	$(BIN)/python -m bench.soak
 	MAILTRAP_FUZZ_EXAMPLES=2000 $(BIN)/pytest -q -p no:randomly --timeout 1800 tests/test_fuzz_mime.py tests/test_fuzz_smtp.py

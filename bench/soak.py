@@ -1,198 +1,126 @@
-"""``make soak`` / ``python -m bench.soak``: the reliability run behind the README's figures.
+"""``make soak`` / ``python -m bench.soak``: the reliability run behind the README's figures (issue #15).
 
-The real ``mailtrap-lite`` command runs in a subprocess. Against it, at the same time: ``--senders`` SMTP
-connections each deliver ``--messages`` mails (every reply checked), ``--idle`` connections say nothing at all,
-``--websockets`` clients read the event stream, and one thread keeps reading the API. Afterwards it checks that
-every message was stored exactly once (each Message-ID in exactly one ``new`` event for every websocket client,
-every queue id distinct), that the API answered no 500s, that the server's memory stayed bounded by the message
-cap, and prints the figures. Exit status 1 when any check fails.
+The real ``mailtrap-lite`` command runs in a subprocess. Against it, all at the same time: regular senders deliver
+small messages at a steady pace and time every reply (their own process); hostile clients send poison messages and
+huge ones and hold slow-loris SMTP and HTTP sockets (another process, ``bench.hostile``); API readers browse every
+view, poison messages included; one websocket client reads every event (its own process) and one never reads.
+
+Then it accounts for every message acknowledged with 250: stored at the end, pruned by the documented caps
+(``--max-messages``, ``--max-total-size``: the oldest go first), or lost. A missing message counts as pruned only
+if no message still stored was acknowledged before it was sent (pruning oldest-first cannot take a newer message
+and leave an older one); otherwise it is lost. It prints the worst reply latency the regular senders saw, peak
+memory against the budget, HTTP 500s and the event-loop stalls the server logged, and exits 1 when a check fails.
+
+The memory allowed is the server's RSS at the start, twice the ``--max-total-size`` budget (stored mail plus what
+its caches may hold) and six maximum-size messages (those being received and those being read at once). On a
+mailtrap-lite without ``--max-total-size`` the same allowance is checked, and the table says it was not enforced.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import multiprocessing
 import queue
-import re
 import smtplib
-import subprocess
+import statistics
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import websocket
+from bench.hostile import HostilePlan, HostileResults, run_hostile
+from bench.readers import API_TIMEOUT, ApiReader, drain, watch_events
+from bench.senders import SenderResults, run_senders
+from bench.smtp_client import Delivery
+from bench.soak_server import ServerUnderTest, supported_flags
 
-from bench.loadgen import run_load
-from bench.mail import build, on_the_wire
+MiB = 1024 * 1024
+MAX_MESSAGE_SIZE = 25 * MiB  # the default; the biggest poison message (250k parts, ~23 MiB) must fit
+END_MARKER = "soak-end@soak.example"
+_RSS_PERIOD = 0.25
+_EVENT_WAIT = 30.0  # how long the end marker may take to be accepted, and to reach the websocket client
 
-_TEMPLATES = 500
-_ADDRESS = re.compile(r"(SMTP on|API on) (\S+)")
-_RSS_PERIOD = 0.5  # seconds between memory samples of the server process
-_EVENT_WAIT = 120.0  # how long websocket clients may take to receive the last events after the load ends
-END_MARKER = "soak-end@example.com"
-END_MAIL = f"Message-ID: <{END_MARKER}>\r\nSubject: end of the soak\r\n\r\nthe last message\r\n".encode()
+
+@dataclass(frozen=True)
+class Preset:
+    """One size of run."""
+
+    seconds: float
+    senders: int
+    rate: float  # regular messages per second, all senders together
+    readers: int
+    cap: int
+    budget_mb: int
+    hostile: HostilePlan | None
+
+
+QUICK = Preset(30, 4, 40, 2, 1000, 64, HostilePlan(2, 8, int(MAX_MESSAGE_SIZE * 0.9), 2, 30, 30))
+FULL = Preset(240, 8, 80, 3, 1000, 128, HostilePlan(4, 24, int(MAX_MESSAGE_SIZE * 0.9), 2, 150, 100))
+
+
+@dataclass
+class Limits:
+    """The pass marks for timing (0 = not checked, as in the test suite, where the machine's load decides)."""
+
+    p99_ms: float = 100.0
+    worst_ms: float = 1000.0
+    stall_ms: float = 1000.0
+    pace: float = 0.9  # the share of their paced messages the regular senders must get acknowledged
 
 
 @dataclass
 class Figures:
     """What one soak run measured; ``failures`` lists every broken promise (empty = passed)."""
 
-    senders: int
-    messages_per_sender: int
-    idle_connections: int
-    websocket_clients: int
+    preset: str
+    seconds: float
     cap: int
-    sent: int = 0
+    budget_mb: int
+    budget_enforced: bool  # False: this mailtrap-lite has no --max-total-size
+    senders: int = 0
+    rate: float = 0.0
+    regular_acknowledged: int = 0
+    regular_errors: int = 0
+    regular_error_samples: list[str] = field(default_factory=list)
+    latency_ms: dict[str, float] = field(default_factory=dict)  # p50, p99, worst, replies
+    hostile_planned: str = ""
+    hostile_acknowledged: dict[str, int] = field(default_factory=dict)  # by kind
+    hostile_refused: dict[str, int] = field(default_factory=dict)  # "kind: code"
+    hostile_unanswered: dict[str, int] = field(default_factory=dict)
+    slow_smtp: dict[str, str] = field(default_factory=dict)  # outcome: count (cut off: and after how long)
+    slow_http: dict[str, str] = field(default_factory=dict)
+    silent_websocket: str = ""
     acknowledged: int = 0
-    smtp_errors: int = 0
-    stored_events: list[int] = field(default_factory=list)
-    events_missing: list[int] = field(default_factory=list)
-    events_duplicated: list[int] = field(default_factory=list)
-    websocket_clients_dropped: int = 0
-    idle_still_open: int = 0
-    api_requests: int = 0
-    api_500s: int = 0
-    api_statuses: dict[str, int] = field(default_factory=dict)
+    stored: int = 0
+    pruned: int = 0
+    lost: int = 0
     held_at_end: int = 0
-    rss_mb_when_cap_reached: float = 0.0
+    counted_by: str = ""  # "list", or "raw" when the list itself failed
+    websocket_new_events: int = 0
+    websocket_missing: int = 0
+    websocket_prunes: int = 0
+    websocket_saw_end: bool = False
+    api_requests: int = 0
+    api_5xx: int = 0
+    api_no_answer: int = 0
+    api_worst_ms: float = 0.0
+    api_failed: dict[str, int] = field(default_factory=dict)
+    rss_mb_start: float = 0.0
     rss_mb_peak: float = 0.0
     rss_mb_end: float = 0.0
-    seconds: float = 0.0
+    rss_mb_allowed: float = 0.0
+    stalls: int = 0
+    worst_stall_ms: int = 0
+    server_errors: int = 0
+    server_error_samples: list[str] = field(default_factory=list)
+    server_exit: int | None = None
+    wall_seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
-
-
-class ServerUnderTest:
-    """``python -m mailtrap_lite`` on free ports, with the addresses it printed and its memory use."""
-
-    def __init__(self, cap: int, extra: list[str]) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "mailtrap_lite",
-                "--smtp",
-                "127.0.0.1:0",
-                "--http",
-                "127.0.0.1:0",
-                "--max-messages",
-                str(cap),
-                "-q",
-                *extra,
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        found: dict[str, str] = {}
-        assert self.process.stdout is not None
-        for line in self.process.stdout:  # the command prints both addresses once it listens
-            match = _ADDRESS.search(line)
-            if match:
-                found[match.group(1)] = match.group(2)
-            if len(found) == 2:
-                break
-        if len(found) != 2:
-            raise RuntimeError(f"mailtrap-lite did not start (exit {self.process.wait()})")
-        host, port = found["SMTP on"].rsplit(":", 1)
-        self.smtp_host, self.smtp_port = host, int(port)
-        self.http_url = found["API on"]
-
-    def rss_mb(self) -> float:
-        """Resident memory of the server process in MiB."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
-
-    def stop(self) -> None:
-        """SIGTERM, then wait for the clean exit."""
-        self.process.terminate()
-        self.process.wait(30)
-
-
-def _watch(url: str, connected: Any, results: Any) -> None:
-    """A websocket client in its own process (as a browser would be): count the Message-IDs of ``new`` events
-    until the end marker arrives, then report (seen, dropped) on ``results``."""
-    ws = websocket.create_connection(url.replace("http://", "ws://") + "/api/events")
-    connected.set()
-    seen: Counter[str] = Counter()
-    dropped = False
-    try:
-        while True:
-            frame = json.loads(ws.recv())
-            if frame["Type"] == "new":
-                if frame["Data"]["MessageID"] == END_MARKER:
-                    break
-                seen[frame["Data"]["MessageID"]] += 1
-    except (websocket.WebSocketException, OSError, ValueError):
-        dropped = True  # the server cut us off (or went away) before the end marker
-    ws.close()
-    results.put((dict(seen), dropped))
-
-
-class EventWatchers:
-    """``count`` websocket clients, each in a spawned process so none competes with the load for a GIL."""
-
-    def __init__(self, url: str, count: int) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.results = context.Queue()
-        self.processes = []
-        for _ in range(count):
-            connected = context.Event()
-            process = context.Process(target=_watch, args=(url, connected, self.results), daemon=True)
-            process.start()
-            if not connected.wait(60):
-                raise RuntimeError("a websocket client could not connect")
-            self.processes.append(process)
-
-    def collect(self, timeout: float) -> list[tuple[dict[str, int], bool]]:
-        """Each client's (Message-ID counts, dropped) once it saw the end marker; a silent client counts as dropped."""
-        collected = []
-        for _ in self.processes:
-            try:
-                collected.append(self.results.get(timeout=timeout))
-            except queue.Empty:
-                collected.append(({}, True))
-        for process in self.processes:
-            process.join(5)
-            if process.is_alive():
-                process.terminate()
-        return collected
-
-
-class ApiReader(threading.Thread):
-    """Reads the API the way the UI does, over and over, counting answers by status."""
-
-    PATHS = (
-        "/api/v1/messages?limit=50",
-        "/api/v1/message/latest",
-        "/api/v1/search?query=subject%3Ainvoice",
-        "/api/v1/info",
-        "/api/v1/tags",
-    )
-
-    def __init__(self, url: str) -> None:
-        super().__init__(daemon=True)
-        self.url = url
-        self.statuses: Counter[int] = Counter()
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        while not self.done.is_set():
-            for path in self.PATHS:
-                try:
-                    with urllib.request.urlopen(self.url + path, timeout=30) as answer:
-                        answer.read()
-                        self.statuses[answer.status] += 1
-                except urllib.error.HTTPError as error:
-                    self.statuses[error.code] += 1
 
 
 class MemorySampler(threading.Thread):
@@ -209,143 +137,296 @@ class MemorySampler(threading.Thread):
             self.peak = max(self.peak, self.server.rss_mb())
 
 
-def wires(count: int) -> tuple[list[bytes], set[str]]:
-    """``count`` distinct ~2 KB messages ready for the wire, and their Message-IDs."""
-    templates = [build(i) for i in range(_TEMPLATES)]
-    messages, ids = [], set()
-    for index in range(count):
-        template_id = b"<bench-%d@example.com>" % (index % _TEMPLATES)
-        message_id = f"soak-{index}@example.com"
-        messages.append(on_the_wire(templates[index % _TEMPLATES].replace(template_id, f"<{message_id}>".encode())))
-        ids.add(message_id)
-    return messages, ids
+def percentile(values: list[float], fraction: float) -> float:
+    """The value below which ``fraction`` of ``values`` lie (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def _hold_idle(host: str, port: int, count: int, opened: threading.Event, release: threading.Event) -> int:
-    """Open ``count`` connections that read the greeting and then say nothing; returns how many stayed open."""
-    streams = []
-    for _ in range(count):
-        reader, writer = await asyncio.open_connection(host, port)
-        greeting = await reader.readline()
-        if greeting.startswith(b"220"):
-            streams.append((reader, writer))
-    opened.set()
-    await asyncio.to_thread(release.wait)
-    still_open = sum(1 for reader, _ in streams if not reader.at_eof())
-    for _, writer in streams:
-        writer.close()
-    return still_open
-
-
-def soak(senders: int, messages: int, idle: int, websockets: int, cap: int, extra: list[str]) -> Figures:
-    """Run the whole soak once and return its figures (``failures`` says what broke)."""
-    figures = Figures(senders, messages, idle, websockets, cap)
-    outgoing, sent_ids = wires(senders * messages)
-    figures.sent = len(outgoing)
-    server = ServerUnderTest(cap, extra)
-    idle_opened, release_idle = threading.Event(), threading.Event()
-    idle_result: list[int] = []
-    idle_thread = threading.Thread(
-        target=lambda: idle_result.append(
-            asyncio.run(_hold_idle(server.smtp_host, server.smtp_port, idle, idle_opened, release_idle))
-        ),
-        daemon=True,
-    )
+def _get_json(url: str) -> tuple[int, Any]:
     try:
-        idle_thread.start()
-        if not idle_opened.wait(120):
-            raise RuntimeError("could not open the idle connections")
-        watchers = EventWatchers(server.http_url, websockets)
-        reader, sampler = ApiReader(server.http_url), MemorySampler(server)
-        for thread in (reader, sampler):
-            thread.start()
-        warmup = outgoing[:cap]  # fill the store up to its cap first, then measure memory from there on
-        started = time.monotonic()
-        first = run_load(server.smtp_host, server.smtp_port, warmup, min(senders, len(warmup)) or 1, False)
-        figures.rss_mb_when_cap_reached = server.rss_mb()
-        rest = run_load(server.smtp_host, server.smtp_port, outgoing[cap:], senders, False) if outgoing[cap:] else None
-        figures.seconds = time.monotonic() - started
-        results = [first, *([rest] if rest else [])]
-        figures.acknowledged = sum(r.accepted for r in results)
-        figures.smtp_errors = sum(len(r.errors) for r in results)
-        queue_ids = [queue_id for r in results for queue_id in r.sent_at]
-        if len(set(queue_ids)) != figures.acknowledged:
-            figures.failures.append("a queue id was given twice")
-        with smtplib.SMTP(server.smtp_host, server.smtp_port, timeout=30) as client:  # events arrive in order,
-            client.sendmail("soak@example.com", ["end@example.com"], END_MAIL)  # so this one comes last
-        seen_by_client = watchers.collect(_EVENT_WAIT)
+        with urllib.request.urlopen(url, timeout=API_TIMEOUT) as answer:
+            return answer.status, json.load(answer)
+    except urllib.error.HTTPError as error:
+        return error.code, None
+    except (OSError, ValueError):
+        return 0, None
+
+
+def stored_ids(url: str, acknowledged: list[str], figures: Figures) -> set[str]:
+    """The ids the server holds at the end, from the message list; when a page of the list fails, each
+    acknowledged id is looked up by its raw source instead (which needs no parsing)."""
+    held: set[str] = set()
+    start, total = 0, 1
+    while start < total:
+        status, page = _get_json(f"{url}/api/v1/messages?start={start}&limit=500")
+        figures.api_requests += 1
+        if status != 200:
+            figures.api_5xx += status >= 500
+            break
+        held.update(m["ID"] for m in page["messages"])
+        start, total = start + 500, page["total"]
+    else:
+        figures.held_at_end, figures.counted_by = len(held), "list"
+        return held
+    held.clear()
+    figures.counted_by = "raw"
+    for queue_id in acknowledged:
+        request = urllib.request.Request(f"{url}/api/v1/message/{queue_id}/raw", method="HEAD")
+        try:
+            with urllib.request.urlopen(request, timeout=API_TIMEOUT):
+                held.add(queue_id)
+        except urllib.error.HTTPError as error:
+            figures.api_5xx += error.code >= 500
+        except OSError:
+            figures.api_no_answer += 1
+    figures.held_at_end = len(held)
+    return held
+
+
+def account(deliveries: list[Delivery], held: set[str], figures: Figures) -> None:
+    """Split the acknowledged messages into stored, pruned by the caps (oldest first) and lost."""
+    by_id = {d.queue_id: d for d in deliveries}
+    if len(by_id) != len(deliveries):
+        figures.failures.append("the server gave the same queue id twice")
+    stored = held & by_id.keys()
+    missing = by_id.keys() - stored
+    oldest_ack = min((by_id[i].acked_at for i in stored), default=float("-inf"))
+    lost = [i for i in missing if by_id[i].sent_at > oldest_ack or not stored]
+    figures.acknowledged, figures.stored = len(by_id), len(stored)
+    figures.lost, figures.pruned = len(lost), len(missing) - len(lost)
+
+
+def progress(started: float, text: str) -> None:
+    """One line on stderr saying where the run is (stdout is kept for the table or the JSON)."""
+    print(f"[soak {time.monotonic() - started:5.0f} s] {text}", file=sys.stderr, flush=True)
+
+
+def _send_end_marker(server: ServerUnderTest) -> bool:
+    try:
+        with smtplib.SMTP(server.smtp_host, server.smtp_port, timeout=_EVENT_WAIT) as client:
+            client.sendmail("end@soak.example", ["end@soak.example"],
+                            f"Message-ID: <{END_MARKER}>\r\nSubject: end of the soak\r\n\r\nthe end\r\n".encode())
+        return True
+    except (OSError, smtplib.SMTPException):
+        return False
+
+
+def _stop_readers(readers: list[ApiReader], readers_done: threading.Event, drainer: threading.Thread) -> None:
+    readers_done.set()
+    for reader in readers:
         reader.done.set()
+    stop_by = time.monotonic() + API_TIMEOUT + 5  # each may be waiting for its last answer
+    for reader in readers:
+        reader.join(max(0.0, stop_by - time.monotonic()))
+    drainer.join(5)
+
+
+def _events_seen(events: Any, stop_watching: Any, figures: Figures) -> list[str]:
+    """The ids of the websocket client's ``new`` events in order; it is stopped if the end marker never came."""
+    try:
+        order, figures.websocket_prunes, figures.websocket_saw_end = events.get(timeout=_EVENT_WAIT)
+    except queue.Empty:
+        stop_watching.set()
+        order, figures.websocket_prunes, figures.websocket_saw_end = events.get(timeout=10)
+    return list(order)
+
+
+def _collect(out: Any, process: Any, timeout: float, name: str, figures: Figures) -> Any:
+    """A child's result from ``out``, or None (and a failure) when it did not finish in time."""
+    try:
+        result = out.get(timeout=timeout)
+    except queue.Empty:
+        figures.failures.append(f"the {name} did not finish within {timeout:.0f} s")
+        result = None
+    process.join(10)
+    if process.is_alive():
+        process.terminate()
+    return result
+
+
+def soak(
+    name: str, preset: Preset, limits: Limits, extra: list[str], reply_timeout: float, log: Path | None = None
+) -> Figures:
+    """Run the whole soak once and return its figures (``failures`` says what broke)."""
+    budget_enforced = "--max-total-size" in supported_flags()
+    figures = Figures(name, preset.seconds, preset.cap, preset.budget_mb, budget_enforced, preset.senders, preset.rate)
+    plan = preset.hostile
+    if plan is not None:
+        figures.hostile_planned = (
+            f"each poison x {plan.poison_repeats}, huge ({plan.huge_size / MiB:.1f} MiB) x {plan.huge_messages}"
+        )
+    flags = ["--max-messages", str(preset.cap), "--max-message-size", str(MAX_MESSAGE_SIZE)]
+    if budget_enforced:
+        flags += ["--max-total-size", str(preset.budget_mb * MiB)]
+    started = time.monotonic()
+    server = ServerUnderTest(flags + extra, log)
+    progress(started, f"mailtrap-lite {' '.join(flags + extra)} on {server.http_url}")
+    context = multiprocessing.get_context("spawn")
+    try:
+        figures.rss_mb_start = server.rss_mb()
+        sampler = MemorySampler(server)
+        sampler.start()
+        connected, stop_watching, events = context.Event(), context.Event(), context.Queue()
+        watcher = context.Process(target=watch_events, args=(server.http_url, END_MARKER, connected, stop_watching,
+                                                             events), daemon=True)
+        watcher.start()
+        if not connected.wait(60):
+            raise RuntimeError("the websocket client could not connect")
+        poison_ids: list[str] = []
+        live, readers_done = context.Queue(), threading.Event()
+        drainer = drain(live, poison_ids, readers_done)
+        readers = [ApiReader(server.http_url, poison_ids, seed) for seed in range(preset.readers)]
+        for reader in readers:
+            reader.start()
+        sender_out, hostile_out = context.Queue(), context.Queue()
+        address = (server.smtp_host, server.smtp_port)
+        senders = context.Process(target=run_senders, args=(*address, preset.senders, preset.rate, preset.seconds,
+                                                            reply_timeout, sender_out), daemon=True)
+        senders.start()
+        hostile = None
+        if preset.hostile is not None:
+            hostile = context.Process(target=run_hostile, args=(*address, server.http_port, preset.hostile,
+                                                                preset.seconds, reply_timeout, live, hostile_out),
+                                      daemon=True)
+            hostile.start()
+        progress(started, f"load for {preset.seconds:.0f} s ...")
+        wait = preset.seconds + 2 * reply_timeout + 60
+        regular: SenderResults | None = _collect(sender_out, senders, wait, "regular senders", figures)
+        attacks: HostileResults | None = None
+        if hostile is not None:
+            attacks = _collect(hostile_out, hostile, wait, "hostile clients", figures)
+        progress(started, "the senders are done; stopping the readers")
+        _stop_readers(readers, readers_done, drainer)
+        progress(started, "end-of-run message, then waiting for the websocket client")
+        if not _send_end_marker(server):
+            figures.failures.append("the end-of-run message was not accepted")
+        order = _events_seen(events, stop_watching, figures)
+        watcher.join(10)
+        deliveries = [*(regular.deliveries if regular else []), *(attacks.deliveries if attacks else [])]
+        _fill_clients(figures, regular, attacks)
+        _fill_readers(figures, readers)
+        progress(started, "counting what the server holds")
+        held = stored_ids(server.http_url, [d.queue_id for d in deliveries], figures)
+        account(deliveries, held, figures)
+        seen = set(order)
+        figures.websocket_new_events = len(order)
+        figures.websocket_missing = sum(1 for d in deliveries if d.queue_id not in seen)
         sampler.done.set()
-        release_idle.set()
-        idle_thread.join(60)
-        reader.join(60)
-        figures.rss_mb_peak = max(sampler.peak, figures.rss_mb_when_cap_reached)
+        figures.rss_mb_peak = max(sampler.peak, server.rss_mb())
         figures.rss_mb_end = server.rss_mb()
-        for seen, dropped in seen_by_client:
-            figures.stored_events.append(sum(seen.values()))
-            figures.events_missing.append(len(sent_ids - set(seen)))
-            figures.events_duplicated.append(sum(n - 1 for n in seen.values() if n > 1))
-            figures.websocket_clients_dropped += dropped
-        figures.idle_still_open = idle_result[0] if idle_result else 0
-        figures.api_statuses = {str(code): n for code, n in sorted(reader.statuses.items())}
-        figures.api_requests = sum(reader.statuses.values())
-        figures.api_500s = sum(n for code, n in reader.statuses.items() if code >= 500)
-        with urllib.request.urlopen(server.http_url + "/api/v1/messages?limit=1", timeout=30) as answer:
-            figures.held_at_end = json.load(answer)["total"]
     finally:
-        release_idle.set()
-        server.stop()
-    _judge(figures)
+        progress(started, "stopping the server")
+        figures.server_exit = server.stop()
+    figures.stalls, figures.worst_stall_ms = server.stalls, server.worst_stall_ms
+    figures.server_errors, figures.server_error_samples = server.errors, server.error_samples
+    figures.rss_mb_allowed = figures.rss_mb_start + 2 * preset.budget_mb + 6 * MAX_MESSAGE_SIZE / MiB
+    figures.wall_seconds = time.monotonic() - started
+    judge(figures, limits)
     return figures
 
 
-def _judge(figures: Figures) -> None:
+def _fill_clients(figures: Figures, regular: SenderResults | None, attacks: HostileResults | None) -> None:
+    if regular is not None:
+        figures.regular_acknowledged = len(regular.deliveries)
+        figures.regular_errors = len(regular.errors)
+        figures.regular_error_samples = sorted(set(regular.errors))[:5]
+        if regular.latencies:
+            ms = [value * 1000 for value in regular.latencies]
+            figures.latency_ms = {"p50": statistics.median(ms), "p99": percentile(ms, 0.99), "worst": max(ms),
+                                  "replies": len(ms)}
+    if attacks is not None:
+        kinds = [d.kind for d in attacks.deliveries]
+        figures.hostile_acknowledged = {kind: kinds.count(kind) for kind in sorted(set(kinds))}
+        figures.hostile_refused = dict(sorted(attacks.refused.items()))
+        figures.hostile_unanswered = dict(sorted(attacks.unanswered.items()))
+        figures.slow_smtp, figures.slow_http = attacks.slow_smtp.summary(), attacks.slow_http.summary()
+        figures.silent_websocket = attacks.silent_websocket
+
+
+def _fill_readers(figures: Figures, readers: list[ApiReader]) -> None:
+    for reader in readers:
+        figures.api_requests += sum(reader.statuses.values())
+        figures.api_5xx += sum(n for status, n in reader.statuses.items() if status >= 500)
+        figures.api_no_answer += reader.statuses[0]
+        figures.api_worst_ms = max(figures.api_worst_ms, reader.worst * 1000)
+        for path, n in reader.failed.items():
+            figures.api_failed[path] = figures.api_failed.get(path, 0) + n
+
+
+def judge(figures: Figures, limits: Limits) -> None:
     """Turn the figures into the list of broken promises."""
     failures = figures.failures
-    if figures.acknowledged != figures.sent or figures.smtp_errors:
-        failures.append(
-            f"{figures.sent - figures.acknowledged} messages not acknowledged, {figures.smtp_errors} SMTP errors"
-        )
-    if any(figures.events_missing) or any(figures.events_duplicated) or figures.websocket_clients_dropped:
-        failures.append("a websocket client missed, repeated or was dropped from events")
-    if figures.api_500s:
-        failures.append(f"{figures.api_500s} API answers were 5xx")
-    if figures.held_at_end != min(figures.cap or figures.sent + 1, figures.sent + 1):  # + 1: the end marker
-        failures.append(f"the store holds {figures.held_at_end} messages, expected the cap")
-    if figures.idle_still_open != figures.idle_connections:
-        failures.append(f"only {figures.idle_still_open} of {figures.idle_connections} idle connections stayed open")
-    # Bounded by the cap: once the store is full, memory may settle but must not keep growing with the traffic.
-    if figures.rss_mb_peak > figures.rss_mb_when_cap_reached * 1.5 + 64:
-        failures.append(
-            f"memory grew from {figures.rss_mb_when_cap_reached:.0f} MiB at the cap to {figures.rss_mb_peak:.0f} MiB"
-        )
+    if figures.lost:
+        failures.append(f"{figures.lost} acknowledged messages lost")
+    paced = figures.rate * figures.seconds
+    if figures.regular_errors or figures.regular_acknowledged < limits.pace * paced:
+        failures.append(f"regular senders: {figures.regular_errors} transactions failed, "
+                        f"{figures.regular_acknowledged} of {paced:.0f} acknowledged (they could not keep their pace)")
+    if figures.hostile_unanswered:
+        failures.append(f"hostile senders got no answer: {figures.hostile_unanswered}")
+    latency = figures.latency_ms
+    if limits.p99_ms and latency.get("p99", 0) > limits.p99_ms:
+        failures.append(f"regular reply latency p99 {latency['p99']:.0f} ms > {limits.p99_ms:.0f} ms")
+    if limits.worst_ms and latency.get("worst", 0) > limits.worst_ms:
+        failures.append(f"worst regular reply latency {latency['worst']:.0f} ms > {limits.worst_ms:.0f} ms")
+    if limits.stall_ms and figures.worst_stall_ms > limits.stall_ms:
+        failures.append(f"the SMTP event loop stalled up to {figures.worst_stall_ms} ms")
+    if figures.api_5xx:
+        failures.append(f"{figures.api_5xx} HTTP answers were 5xx")
+    if figures.api_no_answer:
+        failures.append(f"{figures.api_no_answer} HTTP requests got no answer within {API_TIMEOUT:.0f} s")
+    if not figures.websocket_saw_end or figures.websocket_missing:
+        failures.append(f"the reading websocket client missed {figures.websocket_missing} new events"
+                        + ("" if figures.websocket_saw_end else " and was cut off or stopped receiving"))
+    if figures.pruned and figures.websocket_saw_end and not figures.websocket_prunes:
+        failures.append(f"{figures.pruned} messages went without a prune event")
+    if figures.rss_mb_peak > figures.rss_mb_allowed:
+        failures.append(f"peak memory {figures.rss_mb_peak:.0f} MiB > {figures.rss_mb_allowed:.0f} MiB allowed"
+                        + ("" if figures.budget_enforced else " (this server has no --max-total-size)"))
+    if figures.server_errors:
+        failures.append(f"the server logged {figures.server_errors} errors")
+    if figures.server_exit != 0:
+        failures.append(f"the server did not stop cleanly on SIGTERM (exit {figures.server_exit})")
+
+
+def _counts(counts: dict[str, int] | dict[str, str]) -> str:
+    return ", ".join(f"{key} {value}" for key, value in counts.items()) or "none"
 
 
 def table(figures: Figures) -> str:
     """The figures as a Markdown table (what the README's reliability section quotes)."""
+    latency = figures.latency_ms
+    budget = f"{figures.budget_mb} MiB" + ("" if figures.budget_enforced else " (flag not supported: not enforced)")
     rows = [
-        ("SMTP senders x messages each", f"{figures.senders} x {figures.messages_per_sender}"),
-        (
-            "idle connections held open",
-            f"{figures.idle_connections} (still open at the end: {figures.idle_still_open})",
-        ),
-        ("websocket clients", str(figures.websocket_clients)),
-        ("messages sent", str(figures.sent)),
-        ("acknowledged with 250", str(figures.acknowledged)),
-        ("lost (sent - acknowledged, SMTP errors)", f"{figures.sent - figures.acknowledged}, {figures.smtp_errors}"),
-        ("`new` events per websocket client", ", ".join(map(str, figures.stored_events))),
-        (
-            "Message-IDs missing / duplicated per client",
-            ", ".join(f"{m}/{d}" for m, d in zip(figures.events_missing, figures.events_duplicated, strict=True)),
-        ),
-        ("websocket clients dropped", str(figures.websocket_clients_dropped)),
-        ("API requests during the run (500s)", f"{figures.api_requests} ({figures.api_500s})"),
-        ("messages held at the end (cap)", f"{figures.held_at_end} ({figures.cap})"),
-        (
-            "server RSS at cap / peak / end",
-            f"{figures.rss_mb_when_cap_reached:.0f} / {figures.rss_mb_peak:.0f} / {figures.rss_mb_end:.0f} MiB",
-        ),
-        ("wall time", f"{figures.seconds:.1f} s"),
+        ("run", f"{figures.preset}, {figures.seconds:.0f} s of load, {figures.wall_seconds:.0f} s in all"),
+        ("regular senders", f"{figures.senders} connections, {figures.rate:.0f} messages/s in all"),
+        ("regular messages acknowledged of those paced (failed transactions)",
+         f"{figures.regular_acknowledged} of {figures.rate * figures.seconds:.0f} ({figures.regular_errors})"),
+        ("regular SMTP reply latency p50 / p99 / worst",
+         " / ".join(f"{latency.get(k, 0):.0f}" for k in ("p50", "p99", "worst")) + " ms"
+         + f" ({latency.get('replies', 0):.0f} replies)"),
+        ("hostile messages acknowledged (planned)",
+         f"{_counts(figures.hostile_acknowledged)} ({figures.hostile_planned or 'none'})"),
+        ("hostile messages refused / unanswered",
+         f"{_counts(figures.hostile_refused)} / {_counts(figures.hostile_unanswered)}"),
+        ("slow-loris SMTP sockets", _counts(figures.slow_smtp)),
+        ("slow HTTP sockets", _counts(figures.slow_http)),
+        ("websocket client that never reads", figures.silent_websocket or "-"),
+        ("messages acknowledged / stored / pruned by the caps / lost",
+         f"{figures.acknowledged} / {figures.stored} / {figures.pruned} / {figures.lost}"),
+        ("messages held at the end (cap)", f"{figures.held_at_end} ({figures.cap}), counted by {figures.counted_by}"),
+        ("reading websocket client: new events / missing / prunes",
+         f"{figures.websocket_new_events} / {figures.websocket_missing} / {figures.websocket_prunes}"
+         + ("" if figures.websocket_saw_end else " (cut off or stopped receiving)")),
+        ("API requests / 5xx / no answer / slowest",
+         f"{figures.api_requests} / {figures.api_5xx} / {figures.api_no_answer} / {figures.api_worst_ms:.0f} ms"),
+        ("API 5xx by route", _counts(figures.api_failed)),
+        ("server RSS start / peak / end (allowed)",
+         f"{figures.rss_mb_start:.0f} / {figures.rss_mb_peak:.0f} / {figures.rss_mb_end:.0f} MiB "
+         f"({figures.rss_mb_allowed:.0f}); budget {budget}"),
+        ("SMTP event-loop stalls over 100 ms (worst)", f"{figures.stalls} ({figures.worst_stall_ms} ms)"),
+        ("server errors logged", str(figures.server_errors)),
         ("result", "PASS" if not figures.failures else "FAIL: " + "; ".join(figures.failures)),
     ]
     return "\n".join(["| figure | value |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)])
@@ -354,15 +435,28 @@ def table(figures: Figures) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Parse the flags, run, print the table (or JSON), exit 1 on any failure."""
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.splitlines()[0])
-    parser.add_argument("--senders", type=int, default=50)
-    parser.add_argument("--messages", type=int, default=2000, help="messages per sender")
-    parser.add_argument("--idle", type=int, default=300, help="idle SMTP connections held open throughout")
-    parser.add_argument("--websockets", type=int, default=2)
-    parser.add_argument("--cap", type=int, default=1000, help="the server's --max-messages")
+    parser.add_argument("--quick", action="store_true", help="the short preset (about a minute)")
+    parser.add_argument("--calm", action="store_true", help="no hostile clients: regular load and readers only")
+    parser.add_argument("--seconds", type=float, help="how long the load lasts")
+    parser.add_argument("--senders", type=int, help="regular SMTP connections")
+    parser.add_argument("--rate", type=float, help="regular messages per second, all senders together")
+    parser.add_argument("--cap", type=int, help="the server's --max-messages")
+    parser.add_argument("--reply-timeout", type=float, default=30.0, help="seconds a client waits for a reply")
+    parser.add_argument("--p99-limit-ms", type=float, default=Limits.p99_ms, help="0 = not checked")
+    parser.add_argument("--worst-limit-ms", type=float, default=Limits.worst_ms, help="0 = not checked")
+    parser.add_argument("--stall-limit-ms", type=float, default=Limits.stall_ms, help="0 = not checked")
+    parser.add_argument("--min-pace", type=float, default=Limits.pace,
+                        help="share of the paced regular messages that must be acknowledged (0 = not checked)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--server-log", type=Path, help="keep the server's stderr (its log) in this file")
     parser.add_argument("server_flags", nargs="*", help="more mailtrap-lite flags, after --")
     args = parser.parse_args(argv)
-    figures = soak(args.senders, args.messages, args.idle, args.websockets, args.cap, args.server_flags)
+    preset = QUICK if args.quick else FULL
+    changes = {k: getattr(args, k) for k in ("seconds", "senders", "rate", "cap") if getattr(args, k) is not None}
+    preset = replace(preset, **changes, **({"hostile": None} if args.calm else {}))
+    limits = Limits(args.p99_limit_ms, args.worst_limit_ms, args.stall_limit_ms, args.min_pace)
+    name = ("quick" if args.quick else "full") + (", calm" if args.calm else "")
+    figures = soak(name, preset, limits, args.server_flags, args.reply_timeout, args.server_log)
     print(json.dumps(asdict(figures)) if args.json else table(figures), flush=True)
     return 1 if figures.failures else 0
 

@@ -24,6 +24,7 @@ from mailtrap_lite.events import EventBus
 from mailtrap_lite.fault_presets import Faults
 from mailtrap_lite.faults import FaultEngine, FaultError, parse_chaos
 from mailtrap_lite.limits import AIOSMTPD_BACKSTOP_SECONDS
+from mailtrap_lite.loop_watch import LoopWatch
 from mailtrap_lite.mailbox import DEFAULT_TIMEOUT, LocalSource, Mailbox
 from mailtrap_lite.persistence import SqliteJournal
 from mailtrap_lite.sessions import SessionLog
@@ -68,6 +69,7 @@ class MailServer:
         self.smtps_port: int | None = None
         self.http_port: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.loop_watch = LoopWatch("smtp")  # logs "event loop stalled N ms (smtp)" when the SMTP loop is held up
         self._loop_thread: threading.Thread | None = None
         self._servers: list[asyncio.base_events.Server] = []
         self._live: set[CaptureSMTP] = set()
@@ -190,6 +192,7 @@ class MailServer:
                 ready.set_exception(error)
                 return
             ready.set_result(None)
+            self.loop_watch.watch(loop)
             try:
                 loop.run_forever()
             finally:
@@ -227,6 +230,7 @@ class MailServer:
                 self._close_journal()
                 return
             self._stopped = True
+        self.loop_watch.report_held()
         if self._http is not None:
             self._http.stop(_HTTP_STOP_TIMEOUT)
         self.store.notify_waiters()
