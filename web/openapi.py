@@ -176,7 +176,8 @@ def _paths() -> JSON:
         "/api/v1/message/{message_id}/codes": {
             "get": _op("One-time codes found in the subject and text", {"200": _json("Codes", _object(
                 ID=STRING, Pattern=STRING, Codes=_array(STRING))), "400": BAD, "404": MISSING},
-                [MESSAGE_ID, _query("pattern", "Regular expression; its first group is the code")]),
+                [MESSAGE_ID, _query("pattern", "RE2 regular expression (at most 1,000 characters); its first group is "
+                                               "the code", {"type": "string", "maxLength": 1000})]),
         },
         "/view/latest": {
             "get": _op("Redirect to the UI page of the newest message", {
