@@ -274,7 +274,8 @@ def _paths() -> JSON:
         },
         "/api/v1/openapi.json": {"get": _op("This document", {"200": _json("OpenAPI 3", {"type": "object"})})},
         "/api/events": {"get": _op("Websocket of live events (new, update, delete, truncate, prune, stats, "
-                                   "session, faults)", {"101": {"description": "Switching to websocket"}})},
+                                   "session, faults)", {"101": {"description": "Switching to websocket"},
+                                                       "400": _text("Not a websocket upgrade request")})},
     }
 
 
