@@ -1,7 +1,8 @@
 """Every response matches ``/api/v1/openapi.json``: schemathesis generates requests for each documented operation
 from the document itself and sends them to a real running server holding odd mail (no subject, attachments, an
-inline image, an 8-bit body in a legacy charset, HTML only, tags). Each answer must not be a 5xx, must have a
-documented status code and content type, and its body must match the documented schema."""
+inline image, an 8-bit body in a legacy charset, HTML only, tags, no addresses at all, broken headers and MIME).
+Each answer must not be a 5xx, must have a documented status code and content type, and its body must match the
+documented schema (response objects list exactly their keys)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ LEGACY_CHARSET = (
     b"\r\nGr\xfc\xdfe aus K\xf6ln, Code 482913\r\n"
 )
 UNDECLARED_8BIT = b"From: x@example.com\r\nTo: bob@example.com\r\nX-Tags: odd, 8bit\r\n\r\nbytes \xff\xfe\x80 here\r\n"
+NO_ADDRESSES = b"Subject: nobody\r\nDate: not a date\r\n\r\nno From, no To, a Date that does not parse\r\n"
+BROKEN_HEADERS = (b'From: "unterminated <x@\r\nTo: ,,, <>\r\nReply-To: @\r\nMessage-ID: <>\r\n'
+                  b"Content-Type: multipart/mixed; boundary=nowhere\r\n\r\nno boundary ever comes\r\n")
 
 
 def _odd_mail() -> Iterator[EmailMessage | bytes]:
@@ -56,6 +60,8 @@ def _odd_mail() -> Iterator[EmailMessage | bytes]:
     yield html_only
     yield LEGACY_CHARSET
     yield UNDECLARED_8BIT
+    yield NO_ADDRESSES
+    yield BROKEN_HEADERS
 
 
 @pytest.fixture

@@ -26,8 +26,9 @@ def _object(**properties: JSON) -> JSON:
 
 
 def _record(*, optional: tuple[str, ...] = (), **properties: JSON) -> JSON:
-    """A response object: every key is always present (Mailpit's shapes are fixed) unless named ``optional``."""
-    return {**_object(**properties), "required": [name for name in properties if name not in optional]}
+    """A response object: exactly these keys (Mailpit's shapes are fixed), each always present unless ``optional``."""
+    return {**_object(**properties), "required": [name for name in properties if name not in optional],
+            "additionalProperties": False}
 
 
 def _nullable(schema: JSON) -> JSON:
