@@ -78,6 +78,7 @@ def _json(description: str, schema: JSON) -> JSON:
 OK = _text("`ok`")
 BAD = _text("Bad input: the reason")
 MISSING = _text("No such id")
+NO_ROUTE = _text("No such route: an empty tag or one with a `/` in it")
 
 
 def _op(summary: str, responses: JSON, parameters: list[JSON] | None = None, body: JSON | None = None) -> JSON:
@@ -231,8 +232,8 @@ def _paths() -> JSON:
                        body=_object(IDs=_array(STRING), Tags=_array(STRING))),
         },
         "/api/v1/tags/{tag}": {
-            "put": _op("Rename a tag", {"200": OK, "400": BAD}, [TAG], _object(Name=STRING)),
-            "delete": _op("Remove a tag from every message", {"200": OK, "400": BAD}, [TAG]),
+            "put": _op("Rename a tag", {"200": OK, "400": BAD, "404": NO_ROUTE}, [TAG], _object(Name=STRING)),
+            "delete": _op("Remove a tag from every message", {"200": OK, "400": BAD, "404": NO_ROUTE}, [TAG]),
         },
         "/api/v1/send": {
             "post": _op("Compose and store a message", {
