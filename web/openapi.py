@@ -32,7 +32,8 @@ def _record(*, optional: tuple[str, ...] = (), **properties: JSON) -> JSON:
 
 
 def _nullable(schema: JSON) -> JSON:
-    return {**schema, "nullable": True}
+    # OpenAPI 3.0 ignores keys beside a $ref, so a nullable reference goes through allOf
+    return {"allOf": [schema], "nullable": True} if "$ref" in schema else {**schema, "nullable": True}
 
 
 STRING: JSON = {"type": "string"}
