@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, Response, jsonify, request
 
 from mailtrap_lite.html_text import html_to_text
+from mailtrap_lite.user_pattern import PatternRefused, compile_user_pattern, find_codes
 from mailtrap_lite.web.errors import ApiError, not_found
 from mailtrap_lite.web.inputs import float_param, int_param, query_param
 from mailtrap_lite.web.lookup import find_message, mail_server
@@ -16,7 +15,6 @@ from mailtrap_lite.web.wait_slots import wait_slot
 api_extensions = Blueprint("api_extensions", __name__)
 
 DEFAULT_CODE_PATTERN = r"\b\d{4,8}\b"
-MAX_PATTERN_LENGTH = 200
 MAX_WAIT_SECONDS = 300.0
 MAX_WAIT_COUNT = 10_000
 
@@ -66,18 +64,17 @@ def message_links(message_id: str) -> Response:
 
 @api_extensions.get("/api/v1/message/<message_id>/codes")
 def message_codes(message_id: str) -> Response:
-    """One-time codes found in the subject and text (``pattern``: a regex; its first group is the code if any)."""
+    """One-time codes found in the subject and text (``pattern``: an RE2 regex; its first group is the code if any).
+
+    Refused patterns (too long, not RE2, too costly for this message) answer 400 with the reason."""
     message = find_message(message_id)
     pattern_text = request.args.get("pattern") or DEFAULT_CODE_PATTERN
-    if len(pattern_text) > MAX_PATTERN_LENGTH:
-        raise ApiError(f"pattern must be at most {MAX_PATTERN_LENGTH} characters")
     try:
-        pattern = re.compile(pattern_text)
-    except re.error as error:
-        raise ApiError(f"pattern is not a valid regular expression: {error}") from None
-    haystack = "\n".join((message.subject, message.text or html_to_text(message.html)))
-    codes = [match.group(1) if pattern.groups else match.group(0) for match in pattern.finditer(haystack)]
-    return jsonify({"ID": message.id, "Pattern": pattern_text, "Codes": list(dict.fromkeys(codes))})
+        pattern = compile_user_pattern(pattern_text)
+        codes = find_codes(pattern, "\n".join((message.subject, message.text or html_to_text(message.html))))
+    except PatternRefused as refused:
+        raise ApiError(str(refused)) from None
+    return jsonify({"ID": message.id, "Pattern": pattern_text, "Codes": codes})
 
 
 @api_extensions.get("/api/v1/wait")

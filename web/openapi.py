@@ -25,11 +25,23 @@ def _object(**properties: JSON) -> JSON:
     return {"type": "object", "properties": properties}
 
 
+def _record(*, optional: tuple[str, ...] = (), **properties: JSON) -> JSON:
+    """A response object: exactly these keys (Mailpit's shapes are fixed), each always present unless ``optional``."""
+    return {**_object(**properties), "required": [name for name in properties if name not in optional],
+            "additionalProperties": False}
+
+
+def _nullable(schema: JSON) -> JSON:
+    # OpenAPI 3.0 ignores keys beside a $ref, so a nullable reference goes through allOf
+    return {"allOf": [schema], "nullable": True} if "$ref" in schema else {**schema, "nullable": True}
+
+
 STRING: JSON = {"type": "string"}
 INTEGER: JSON = {"type": "integer"}
 BOOLEAN: JSON = {"type": "boolean"}
 NUMBER: JSON = {"type": "number"}
 DATE_TIME: JSON = {"type": "string", "format": "date-time"}
+NULLABLE_STRING = _nullable(STRING)
 
 
 def _path(name: str, description: str) -> JSON:
@@ -56,6 +68,10 @@ def _text(description: str) -> JSON:
     return {"description": description, "content": {"text/plain": {"schema": STRING}}}
 
 
+def _html(description: str) -> JSON:
+    return {"description": description, "content": {"text/html": {"schema": STRING}}}
+
+
 def _json(description: str, schema: JSON) -> JSON:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -63,6 +79,7 @@ def _json(description: str, schema: JSON) -> JSON:
 OK = _text("`ok`")
 BAD = _text("Bad input: the reason")
 MISSING = _text("No such id")
+NO_ROUTE = _text("No such route: an empty tag or one with a `/` in it")
 
 
 def _op(summary: str, responses: JSON, parameters: list[JSON] | None = None, body: JSON | None = None) -> JSON:
@@ -73,53 +90,72 @@ def _op(summary: str, responses: JSON, parameters: list[JSON] | None = None, bod
 
 
 SCHEMAS: JSON = {
-    "Address": _object(Name=STRING, Address=STRING),
-    "MessageSummary": _object(
+    "Address": _record(Name=STRING, Address=STRING),
+    "MessageSummary": _record(
         ID=STRING, MessageID=STRING, Read=BOOLEAN, From=_ref("Address"), To=_array(_ref("Address")),
         Cc=_array(_ref("Address")), Bcc=_array(_ref("Address")), ReplyTo=_array(_ref("Address")), Subject=STRING,
         Created=DATE_TIME, Username=STRING, Tags=_array(STRING), Size=INTEGER, Attachments=INTEGER, Snippet=STRING,
     ),
-    "MessagesSummary": _object(
+    "MessagesSummary": _record(
         total=INTEGER, unread=INTEGER, count=INTEGER, messages_count=INTEGER, messages_unread=INTEGER,
         start=INTEGER, tags=_array(STRING), messages=_array(_ref("MessageSummary")),
     ),
-    "Attachment": _object(
+    "Attachment": _record(
         PartID=STRING, FileName=STRING, ContentType=STRING, ContentID=STRING, Size=INTEGER,
-        Checksums=_object(MD5=STRING, SHA1=STRING, SHA256=STRING),
+        Checksums=_record(MD5=STRING, SHA1=STRING, SHA256=STRING),
     ),
-    "Message": _object(
+    "Message": _record(
         ID=STRING, MessageID=STRING, Read=BOOLEAN, From=_ref("Address"), To=_array(_ref("Address")),
         Cc=_array(_ref("Address")), Bcc=_array(_ref("Address")), ReplyTo=_array(_ref("Address")),
         ReturnPath=STRING, Subject=STRING,
-        ListUnsubscribe=_object(Header=STRING, Links=_array(STRING), Errors=STRING, HeaderPost=STRING),
+        ListUnsubscribe=_record(Header=STRING, Links=_array(STRING), Errors=STRING, HeaderPost=STRING),
         Date=DATE_TIME, Tags=_array(STRING), Username=STRING, Text=STRING, HTML=STRING, Size=INTEGER,
         Inline=_array(_ref("Attachment")), Attachments=_array(_ref("Attachment")),
     ),
-    "Attempt": _object(
-        Sender=STRING, Recipients=_array(STRING), RejectedRecipients=_array(_object(Address=STRING, Code=INTEGER)),
-        ReplyCode=INTEGER, ReplyText=STRING, Fault=STRING, MessageID=STRING, Accepted=BOOLEAN, Time=DATE_TIME,
+    "Attempt": _record(
+        Sender=STRING, Recipients=_array(STRING), RejectedRecipients=_array(_record(Address=STRING, Code=INTEGER)),
+        ReplyCode=INTEGER, ReplyText=STRING, Fault=NULLABLE_STRING, MessageID=NULLABLE_STRING, Accepted=BOOLEAN,
+        Time=DATE_TIME,
     ),
-    "Session": _object(
-        ID=STRING, Peer=STRING, Helo=STRING, TLS=BOOLEAN, Username=STRING, Started=DATE_TIME, Ended=DATE_TIME,
-        Duration=NUMBER, Faults=_array(STRING), MessageIDs=_array(STRING), Attempts=_array(_ref("Attempt")),
-        Transcript=_array(_object(Elapsed=NUMBER, Direction=STRING, Text=STRING)),
+    "Session": _record(
+        optional=("Transcript",), ID=STRING, Peer=STRING, Helo=STRING, TLS=BOOLEAN, Username=STRING,
+        Started=DATE_TIME, Ended=DATE_TIME, Duration=NUMBER, Faults=_array(STRING), MessageIDs=_array(STRING),
+        Attempts=_array(_ref("Attempt")),
+        Transcript=_array(_record(Elapsed=NUMBER, Direction=STRING, Text=STRING)),
     ),
-    "SendRequest": _object(
-        From=_object(Email=STRING, Name=STRING), To=_array(_object(Email=STRING, Name=STRING)),
+    "SendRequest": {**_object(
+        From={**_object(Email={"type": "string", "format": "email"}, Name=STRING), "required": ["Email"]},
+        To=_array(_object(Email=STRING, Name=STRING)),
         Cc=_array(_object(Email=STRING, Name=STRING)), Bcc=_array(STRING),
         ReplyTo=_array(_object(Email=STRING, Name=STRING)), Subject=STRING, Text=STRING, HTML=STRING,
         Attachments=_array(_object(Content=STRING, Filename=STRING, ContentType=STRING, ContentID=STRING)),
         Headers={"type": "object", "additionalProperties": STRING}, Tags=_array(STRING),
-    ),
+    ), "required": ["From"]},  # Mailpit requires only From.Email
     "FaultRule": _object(
         id=STRING, stage=STRING, kind=STRING, action=STRING, code=INTEGER, enhanced=STRING, text=STRING,
-        seconds=NUMBER, sender=STRING, recipient=STRING, times=INTEGER, after=INTEGER, probability=NUMBER,
-        seed=INTEGER, sequence=_array(INTEGER), window=NUMBER, per_second=INTEGER, rule=STRING, matched=INTEGER,
-        fired=INTEGER,
+        seconds=NUMBER, sender=NULLABLE_STRING, recipient=NULLABLE_STRING, times=INTEGER, after=INTEGER,
+        probability=_nullable(NUMBER), seed=_nullable(INTEGER), sequence=_array(INTEGER), window=NUMBER,
+        per_second=INTEGER, rule=STRING, matched=INTEGER, fired=INTEGER,
     ),
-    "ChaosTriggers": _object(**{name: _object(ErrorCode=INTEGER, Probability=INTEGER)
+    "ChaosTriggers": _object(**{name: _record(ErrorCode=INTEGER, Probability=INTEGER)
                                 for name in ("Sender", "Recipient", "Authentication")}),
-    "WaitResult": _object(
+    "Info": _record(
+        Version=STRING, LatestVersion=STRING, Database=STRING, DatabaseSize=INTEGER, Messages=INTEGER,
+        Unread=INTEGER, Tags={"type": "object", "additionalProperties": INTEGER},
+        RuntimeStats=_record(Uptime=INTEGER, Memory=INTEGER, MessagesDeleted=INTEGER, SMTPAccepted=INTEGER,
+                             SMTPAcceptedSize=INTEGER, SMTPRejected=INTEGER, SMTPIgnored=INTEGER),
+    ),
+    "WebUI": _record(
+        Label=STRING, MessageRelay=_record(
+            Enabled=BOOLEAN, SMTPServer=STRING, ReturnPath=STRING, AllowedRecipients=STRING,
+            BlockedRecipients=STRING, OverrideFrom=STRING, PreserveMessageIDs=BOOLEAN, RecipientAllowlist=STRING),
+        SpamAssassin=BOOLEAN, ChaosEnabled=BOOLEAN, DuplicatesIgnored=BOOLEAN, HideDeleteAllButton=BOOLEAN,
+    ),
+    "MessageSMTP": _record(
+        ID=STRING, Envelope=_record(From=STRING, To=_array(STRING)), Peer=NULLABLE_STRING, Helo=NULLABLE_STRING,
+        TLS=BOOLEAN, Username=NULLABLE_STRING, SessionID=NULLABLE_STRING, Session=_nullable(_ref("Session")),
+    ),
+    "WaitResult": _record(
         messages_count=INTEGER, count=INTEGER, timed_out=BOOLEAN, messages=_array(_ref("MessageSummary")),
     ),
 }
@@ -133,7 +169,7 @@ def _paths() -> JSON:
         "/livez": {"get": _op("Liveness probe (never behind auth)", {"200": OK})},
         "/readyz": {"get": _op("Readiness probe (never behind auth)", {
             "200": OK, "503": _text("One line per part that is not working")})},
-        "/": {"get": _op("The inspection UI", {"200": {"description": "HTML page"}})},
+        "/": {"get": _op("The inspection UI", {"200": _html("HTML page")})},
         "/api/v1/messages": {
             "get": _op("List messages, newest first", {"200": summaries, "400": BAD},
                        [START, LIMIT, _query("before", "Only messages received before this date")]),
@@ -147,15 +183,15 @@ def _paths() -> JSON:
         },
         "/api/v1/message/{message_id}": {
             "get": _op("One message (marks it read)", {"200": _json("The message", _ref("Message")),
-                                                        "404": MISSING}, [MESSAGE_ID, LATEST_QUERY, TZ]),
+                                                        "400": BAD, "404": MISSING}, [MESSAGE_ID, LATEST_QUERY, TZ]),
         },
         "/api/v1/message/{message_id}/headers": {
             "get": _op("Headers by canonical name", {"200": _json("Headers", {
-                "type": "object", "additionalProperties": _array(STRING)}), "404": MISSING},
+                "type": "object", "additionalProperties": _array(STRING)}), "400": BAD, "404": MISSING},
                 [MESSAGE_ID, LATEST_QUERY, TZ]),
         },
         "/api/v1/message/{message_id}/raw": {
-            "get": _op("The message as received", {"200": _text("Raw source"), "404": MISSING},
+            "get": _op("The message as received", {"200": _text("Raw source"), "400": BAD, "404": MISSING},
                        [MESSAGE_ID, LATEST_QUERY, TZ, _query("dl", "1 = download as {ID}.eml")]),
         },
         "/api/v1/message/{message_id}/part/{part_id}": {
@@ -168,16 +204,17 @@ def _paths() -> JSON:
         },
         "/api/v1/message/{message_id}/smtp": {
             "get": _op("Envelope, SMTP facts and session transcript of a message",
-                       {"200": _json("SMTP details", {"type": "object"}), "404": MISSING}, [MESSAGE_ID]),
+                       {"200": _json("SMTP details", _ref("MessageSMTP")), "404": MISSING}, [MESSAGE_ID]),
         },
         "/api/v1/message/{message_id}/links": {
-            "get": _op("Links found in the message", {"200": _json("Links", _object(
+            "get": _op("Links found in the message", {"200": _json("Links", _record(
                 ID=STRING, Links=_array(STRING))), "404": MISSING}, [MESSAGE_ID]),
         },
         "/api/v1/message/{message_id}/codes": {
-            "get": _op("One-time codes found in the subject and text", {"200": _json("Codes", _object(
+            "get": _op("One-time codes found in the subject and text", {"200": _json("Codes", _record(
                 ID=STRING, Pattern=STRING, Codes=_array(STRING))), "400": BAD, "404": MISSING},
-                [MESSAGE_ID, _query("pattern", "Regular expression; its first group is the code")]),
+                [MESSAGE_ID, _query("pattern", "RE2 regular expression (at most 1,000 characters); its first group is "
+                                               "the code", {"type": "string", "maxLength": 1000})]),
         },
         "/view/latest": {
             "get": _op("Redirect to the UI page of the newest message", {
@@ -185,7 +222,7 @@ def _paths() -> JSON:
                 [_query("query", "Search: the newest match")]),
         },
         "/view/{message_id}.html": {
-            "get": _op("The HTML body, sandboxed (marks read)", {"200": {"description": "HTML"}, "404": MISSING},
+            "get": _op("The HTML body, sandboxed (marks read)", {"200": _html("HTML"), "404": MISSING},
                        [MESSAGE_ID, _query("remote", "1 = allow remote images")]),
         },
         "/view/{message_id}.txt": {
@@ -197,18 +234,18 @@ def _paths() -> JSON:
                        body=_object(IDs=_array(STRING), Tags=_array(STRING))),
         },
         "/api/v1/tags/{tag}": {
-            "put": _op("Rename a tag", {"200": OK, "400": BAD}, [TAG], _object(Name=STRING)),
-            "delete": _op("Remove a tag from every message", {"200": OK, "400": BAD}, [TAG]),
+            "put": _op("Rename a tag", {"200": OK, "400": BAD, "404": NO_ROUTE}, [TAG], _object(Name=STRING)),
+            "delete": _op("Remove a tag from every message", {"200": OK, "400": BAD, "404": NO_ROUTE}, [TAG]),
         },
         "/api/v1/send": {
             "post": _op("Compose and store a message", {
-                "200": _json("Stored", _object(ID=STRING)), "400": _json("Bad input", _object(Error=STRING)),
-                "413": _json("Too large", _object(Error=STRING))}, body=_ref("SendRequest")),
+                "200": _json("Stored", _record(ID=STRING)), "400": _json("Bad input", _record(Error=STRING)),
+                "413": _json("Too large", _record(Error=STRING))}, body=_ref("SendRequest")),
         },
-        "/api/v1/info": {"get": _op("Server information", {"200": _json("Info", {"type": "object"})})},
-        "/api/v1/webui": {"get": _op("UI configuration", {"200": _json("Web UI settings", {"type": "object"})})},
+        "/api/v1/info": {"get": _op("Server information", {"200": _json("Info", _ref("Info"))})},
+        "/api/v1/webui": {"get": _op("UI configuration", {"200": _json("Web UI settings", _ref("WebUI"))})},
         "/api/v1/sessions": {
-            "get": _op("SMTP sessions, newest first", {"200": _json("Sessions", _object(
+            "get": _op("SMTP sessions, newest first", {"200": _json("Sessions", _record(
                 total=INTEGER, start=INTEGER, count=INTEGER, sessions=_array(_ref("Session")))), "400": BAD},
                 [START, LIMIT]),
         },
@@ -242,7 +279,8 @@ def _paths() -> JSON:
         },
         "/api/v1/openapi.json": {"get": _op("This document", {"200": _json("OpenAPI 3", {"type": "object"})})},
         "/api/events": {"get": _op("Websocket of live events (new, update, delete, truncate, prune, stats, "
-                                   "session, faults)", {"101": {"description": "Switching to websocket"}})},
+                                   "session, faults)", {"101": {"description": "Switching to websocket"},
+                                                       "400": _text("Not a websocket upgrade request")})},
     }
 
 
