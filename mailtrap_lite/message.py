@@ -3,7 +3,9 @@
 A :class:`Message` is immutable. Parsing is lazy: ingest only stores bytes; the list summary is computed on first
 use and cached on the message (it is small), while the full view (bodies, parts) lives in a small LRU cache so
 100,000 stored messages do not each carry a parsed copy. Malformed MIME never raises out of here: whatever parses
-is shown, the rest is left out.
+is shown, the rest is left out. A message past a parse limit (:mod:`mailtrap_lite.mime_limits`) never reaches the
+stdlib parser: it is "shown as raw" (its headers read line by line, its source as its text, no parts), with the
+reason in :attr:`Summary.shown_as_raw`.
 """
 
 from __future__ import annotations
@@ -15,13 +17,24 @@ import hashlib
 import html as html_module
 import re
 import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 
 from mailtrap_lite.html_text import html_to_text
+from mailtrap_lite.mime_limits import (
+    MAX_COMMENT_NESTING,
+    MAX_HEADER_BYTES,
+    MAX_HEADERS,
+    comment_nesting,
+    is_single_part,
+    scan,
+)
 from mailtrap_lite.plain_mail import body_start, decode_body, plain_body, read_plain
 from mailtrap_lite.timestamps import share_zone
 
@@ -30,6 +43,9 @@ _SNIPPET_SOURCE = 64 * 1024
 _LINK_RE = re.compile(r"""https?://[^\s<>"'()\[\]{}]+""", re.IGNORECASE)
 _HREF_RE = re.compile(r"""(?:href|src)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?"
+MAX_SUMMARY_TEXT = 1_000  # characters of a subject, Message-ID, name or address in a summary (longer ones are cut)
+PARSE_CACHE_BYTES = 64 * 1024 * 1024  # source plus parsed content of the full views kept in the parse cache
+_QUICK_SUMMARY_BYTES = 8 * 1024  # a single-part message this small is summarised in milliseconds at worst
 
 
 @functools.lru_cache(maxsize=1024)
@@ -39,6 +55,8 @@ def _shared_value(value: Envelope | SmtpFacts) -> Envelope | SmtpFacts:
 
 
 def _shared(value: Envelope | SmtpFacts) -> Envelope | SmtpFacts:
+    if isinstance(value, Envelope) and len(value.recipients) > 8:  # the cache holds only small values
+        return value
     try:
         return _shared_value(value)
     except TypeError:  # an unhashable field (say a list of recipients): keep the object as given
@@ -115,6 +133,7 @@ class Summary:
     attachment_count: int
     inline_count: int
     header_tags: tuple[str, ...]
+    shown_as_raw: str = ""  # why the message is shown as raw (a parse limit, or a parser failure); "" for normal mail
     # The snippet of MIME mail is kept; plain text mail (most of it) keeps a reference to its raw bytes instead and
     # reads its snippet again when asked, which is cheap and saves a few hundred bytes per message.
     kept_snippet: str | None = field(default=None, repr=False, compare=False)
@@ -126,7 +145,8 @@ class Summary:
         """The first 250 characters of the body text, whitespace collapsed."""
         if self.kept_snippet is not None:
             return self.kept_snippet
-        return plain_snippet(plain_body(self.raw), self.quoted_printable)
+        # Only the body's start is read (and copied): a list of 10 MB plain messages costs what one of 2 KB does.
+        return plain_snippet(plain_body(self.raw, _SNIPPET_SOURCE), self.quoted_printable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +159,7 @@ class ParsedBody:
     attachments: tuple[Part, ...]
     inline: tuple[Part, ...]
     links: tuple[str, ...]
+    shown_as_raw: str = ""  # as in Summary
 
 
 class Message:
@@ -154,14 +175,17 @@ class Message:
         smtp: SmtpFacts,
         received_at: datetime,
         seq: int = 0,
+        summary: Summary | None = None,
     ) -> None:
+        """``summary``, when given, is this message's summary worked out beforehand (by :func:`summarise`, e.g. off
+        the SMTP loop)."""
         object.__setattr__(self, "id", id)
         object.__setattr__(self, "raw", bytes(raw))
         object.__setattr__(self, "envelope", _shared(envelope))
         object.__setattr__(self, "smtp", _shared(smtp))
         object.__setattr__(self, "received_at", share_zone(received_at))
         object.__setattr__(self, "seq", seq)
-        object.__setattr__(self, "_summary", None)
+        object.__setattr__(self, "_summary", summary)
 
     id: str
     raw: bytes
@@ -204,8 +228,17 @@ class Message:
 
     @property
     def body(self) -> ParsedBody:
-        """Headers, text, HTML, parts and links (parsed on demand, kept in a small shared cache)."""
-        return _parse_body(self.raw)
+        """Headers, text, HTML, parts and links (parsed on demand, kept in a shared cache bounded in bytes)."""
+        return parse_body(self.raw)
+
+    @property
+    def shown_as_raw(self) -> str:
+        """Why this message is shown as raw ("nested 900 deep, limit 100"); "" when it was parsed as usual."""
+        return self.summary.shown_as_raw
+
+    def forget_views(self) -> None:
+        """Drop this message's full view from the parse cache (the store calls it when the message is deleted)."""
+        _BODIES.forget(self.raw)
 
     # -- convenient names (what tests and templates read) -----------------------------------------------------
 
@@ -376,15 +409,15 @@ def _bcc_of(recipients: tuple[str, ...], to: tuple[Address, ...], cc: tuple[Addr
 
 
 def _parse_addresses(value: str) -> tuple[Address, ...]:
-    found = []
+    found: list[Address] = []
     for name, addr in getaddresses([value]):
         if not name and not addr:
             continue
         if addr and "@" not in addr and not name:
-            found.append(Address(addr, ""))
+            found.append(_capped(Address(addr, "")))
             continue
-        found.append(Address(sys.intern(name), sys.intern(addr)))  # the same few senders recur: keep one copy
-    return tuple(found) or (Address(value, ""),)
+        found.append(_capped(Address(sys.intern(name), sys.intern(addr))))  # the same few senders recur: one copy
+    return tuple(found) or (_capped(Address(value, "")),)
 
 
 def _parse_date(value: str, fallback: datetime) -> datetime:
@@ -405,13 +438,45 @@ def _collapse(text: str) -> str:
     return " ".join(text.split())
 
 
+def summary_is_quick(raw: bytes) -> bool:
+    """Whether summarising ``raw`` takes a few milliseconds at most (a small single-part message), so it may be
+    done on the SMTP loop; anything else is summarised with :func:`summarise` in a worker thread."""
+    return len(raw) <= _QUICK_SUMMARY_BYTES and is_single_part(raw)
+
+
+def summarise(raw: bytes, envelope: Envelope, received_at: datetime) -> Summary:
+    """The summary of a message not stored yet, worked out now: the SMTP side calls it in a worker thread for mail
+    whose summary may take a while, and hands the result to the store."""
+    return _summarise(Message("", raw, envelope, SmtpFacts(), received_at))
+
+
 def _summarise(message: Message) -> Summary:
-    plain = read_plain(message.raw)
-    if plain is not None:  # most mail: read without the full MIME parser, to the same result
-        return _summary_of(message, plain.headers, 0, 0, None, plain.quoted_printable)
-    body = _parse_body(message.raw)  # one MIME parse serves the summary and the views that follow
-    snippet = _snippet(body.text[:_SNIPPET_SOURCE] if body.text.strip() else html_to_text(body.html[:_SNIPPET_SOURCE]))
-    return _summary_of(message, body.headers, len(body.attachments), len(body.inline), snippet)
+    problem = scan(message.raw)
+    if problem:
+        return _raw_summary(message, problem)
+    try:
+        plain = read_plain(message.raw)
+        if plain is not None:  # most mail: read without the full MIME parser, to the same result
+            return _summary_of(message, plain.headers, 0, 0, None, plain.quoted_printable)
+        body = _BODIES.get(message.raw) or _new_body(message.raw, "")  # serves the summary and the views after
+        if body.shown_as_raw:
+            return _raw_summary(message, body.shown_as_raw)
+        text = body.text[:_SNIPPET_SOURCE] if body.text.strip() else html_to_text(body.html[:_SNIPPET_SOURCE])
+        return _summary_of(message, body.headers, len(body.attachments), len(body.inline), _snippet(text))
+    except Exception as error:  # RecursionError included: a parser failure shows the message raw, never raises out
+        return _raw_summary(message, _failure(error))
+
+
+def _failure(error: Exception) -> str:
+    return f"could not be parsed ({type(error).__name__})"
+
+
+def _raw_summary(message: Message, problem: str) -> Summary:
+    """The summary of a message shown as raw: its headers read line by line, its snippet from its source."""
+    headers = read_raw_headers(message.raw)
+    body_start = _header_end(message.raw)
+    text = message.raw[body_start : body_start + _SNIPPET_SOURCE].decode("utf-8", "replace")
+    return _summary_of(message, headers, 0, 0, _snippet(text), shown_as_raw=problem)
 
 
 def _summary_of(
@@ -421,6 +486,7 @@ def _summary_of(
     inline_count: int,
     snippet: str | None,
     quoted_printable: bool = False,
+    shown_as_raw: str = "",
 ) -> Summary:
     first: dict[str, str] = {}
     tags_values = []
@@ -429,29 +495,84 @@ def _summary_of(
         first.setdefault(name, value)
         if name == "x-tags":
             tags_values.append(value)
-    to = parse_addresses(first.get("to", ""))
-    cc = parse_addresses(first.get("cc", ""))
+    parse = _parse_raw_addresses if shown_as_raw else parse_addresses
+    to = parse(first.get("to", ""))
+    cc = parse(first.get("cc", ""))
     recipients = message.envelope.recipients
     small = type(recipients) is tuple and len(recipients) <= 8 and len(to) + len(cc) <= 8  # hashable and short
     bcc = _shared_bcc(recipients, to, cc) if small else _bcc_of(recipients, to, cc)
-    from_list = parse_addresses(first.get("from", ""))
+    from_list = parse(first.get("from", ""))
     tags_header = ",".join(tags_values)
     return Summary(
-        message_id=first.get("message-id", "").strip().strip("<>"),
-        subject=first.get("subject", ""),
+        message_id=cap_text(first.get("message-id", "").strip().strip("<>")),
+        subject=cap_text(first.get("subject", "")),
         from_=from_list[0] if from_list else Address("", ""),
         to=to,
         cc=cc,
         bcc=bcc,
-        reply_to=parse_addresses(first.get("reply-to", "")),
+        reply_to=parse(first.get("reply-to", "")),
         date=_parse_date(first.get("date", ""), message.received_at),
         attachment_count=attachment_count,
         inline_count=inline_count,
         header_tags=tuple(t.strip() for t in tags_header.split(",") if t.strip()),
+        shown_as_raw=shown_as_raw,
         kept_snippet=snippet,
         raw=message.raw if snippet is None else b"",
         quoted_printable=quoted_printable,
     )
+
+
+def cap_text(value: str) -> str:
+    """``value`` cut to ``MAX_SUMMARY_TEXT`` characters (the cut marked with an ellipsis), so one message cannot make
+    every list page huge."""
+    return value if len(value) <= MAX_SUMMARY_TEXT else value[: MAX_SUMMARY_TEXT - 1] + "\u2026"
+
+
+def _capped(address: Address) -> Address:
+    if len(address.name) <= MAX_SUMMARY_TEXT and len(address.address) <= MAX_SUMMARY_TEXT:
+        return address
+    return Address(cap_text(address.name), cap_text(address.address))
+
+
+def _parse_raw_addresses(value: str) -> tuple[Address, ...]:
+    """The addresses of a raw-shown message's header (already cut short): parsed when its comments nest within
+    the limit, else the whole value as a name."""
+    if comment_nesting(value.encode("utf-8", "replace")) > MAX_COMMENT_NESTING:
+        return (Address(value, ""),) if value.strip() else ()
+    return parse_addresses(value)
+
+
+def read_raw_headers(raw: bytes) -> tuple[tuple[str, str], ...]:
+    """The message's own header fields read line by line, without the MIME parser: at most ``MAX_HEADERS`` of them
+    from the first ``MAX_HEADER_BYTES``, each value unfolded, RFC 2047-decoded where it can be and cut to
+    ``MAX_SUMMARY_TEXT`` characters."""
+    head = raw[: min(_header_end(raw), MAX_HEADER_BYTES)].decode("utf-8", "replace")
+    fields: list[tuple[str, list[str]]] = []
+    for line in re.split(r"\r\n|\r|\n", head):
+        if line[:1] in (" ", "\t") and fields:
+            parts = fields[-1][1]
+            if sum(map(len, parts)) <= MAX_SUMMARY_TEXT:
+                parts.append(line)
+            continue
+        name, colon, value = line.partition(":")
+        if colon and name.strip() and len(fields) < MAX_HEADERS:
+            fields.append((name.strip(), [value.strip()]))
+    return tuple((name, _decode_raw_value(cap_text("".join(parts)))) for name, parts in fields)
+
+
+def _decode_raw_value(value: str) -> str:
+    if "=?" not in value:
+        return value
+    try:
+        return cap_text(str(make_header(decode_header(value))))
+    except Exception:  # broken encoded words: shown as received
+        return value
+
+
+def _header_end(raw: bytes) -> int:
+    """Where the body starts (after the first empty line; the end of ``raw`` when there is none)."""
+    ends = [at + len(blank) for blank in (b"\r\n\r\n", b"\n\n") if (at := raw.find(blank)) >= 0]
+    return min(ends, default=len(raw))
 
 
 def _snippet(text: str) -> str:
@@ -543,9 +664,91 @@ def _filename(part: EmailMessage) -> str:
         return ""
 
 
-@functools.lru_cache(maxsize=128)
+class _BodyCache:
+    """The full views of recently read messages, keyed by their source, least recently used dropped first once
+    the sources and parsed content held pass ``budget`` bytes. A view larger than the budget is not kept.
+    Deleted mail leaves at once (:meth:`forget`), so the cache never holds mail nobody can ask for."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.held = 0
+        self._lock = threading.Lock()
+        self._views: OrderedDict[bytes, tuple[ParsedBody, int]] = OrderedDict()
+
+    def get(self, raw: bytes) -> ParsedBody | None:
+        """The cached view of ``raw``, if any (and it becomes the most recently used)."""
+        with self._lock:
+            entry = self._views.get(raw)
+            if entry is None:
+                return None
+            self._views.move_to_end(raw)
+            return entry[0]
+
+    def put(self, raw: bytes, body: ParsedBody) -> None:
+        """Keep ``body`` as the view of ``raw``, dropping the least recently used views over the budget."""
+        cost = len(raw) + _content_size(body)
+        if cost > self.budget:
+            return
+        with self._lock:
+            old = self._views.pop(raw, None)
+            self.held -= old[1] if old else 0
+            self._views[raw] = (body, cost)
+            self.held += cost
+            while self.held > self.budget:
+                _, (_, dropped) = self._views.popitem(last=False)
+                self.held -= dropped
+
+    def forget(self, raw: bytes) -> None:
+        """Drop the view of ``raw`` (a deleted message)."""
+        with self._lock:
+            entry = self._views.pop(raw, None)
+            if entry is not None:
+                self.held -= entry[1]
+
+
+def _content_size(body: ParsedBody) -> int:
+    """Roughly the bytes a parsed view holds beyond its source: its texts and decoded parts."""
+    texts = len(body.text) + len(body.html) + sum(len(n) + len(v) for n, v in body.headers)
+    return texts + sum(p.size for p in (*body.attachments, *body.inline))
+
+
+_BODIES = _BodyCache(PARSE_CACHE_BYTES)
+
+
+def parse_body(raw: bytes) -> ParsedBody:
+    """The full view of a message (headers, bodies, parts, links), parsed once and kept in the shared cache.
+
+    A message past a parse limit, or one the stdlib parser fails on, gets its raw view instead; nothing raises.
+    """
+    cached = _BODIES.get(raw)
+    return cached if cached is not None else _new_body(raw, scan(raw))
+
+
+def _new_body(raw: bytes, problem: str) -> ParsedBody:
+    """Parse ``raw`` (or show it raw when the pre-scan found ``problem``) and keep the result in the cache."""
+    try:
+        body = _raw_body(raw, problem) if problem else _parse_body(raw)
+    except Exception as error:  # RecursionError included
+        body = _raw_body(raw, _failure(error))
+    _BODIES.put(raw, body)
+    return body
+
+
+def _raw_body(raw: bytes, problem: str) -> ParsedBody:
+    """The view of a message shown as raw: its headers read line by line, its whole source as its text."""
+    return ParsedBody(
+        headers=read_raw_headers(raw),
+        text=raw.decode("utf-8", "replace").replace("\r\n", "\n"),
+        html="",
+        attachments=(),
+        inline=(),
+        links=(),
+        shown_as_raw=problem,
+    )
+
+
 def _parse_body(raw: bytes) -> ParsedBody:
-    """Parse bodies and parts; cached by content so repeated views of one message parse once."""
+    """Parse bodies and parts with the stdlib parser (only for mail within the parse limits)."""
     msg = parse_raw(raw)
     decoded_headers = tuple((name, _decode_header(msg, name, value)) for name, value in msg.raw_items())
     text = html = ""

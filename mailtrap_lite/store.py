@@ -18,7 +18,7 @@ from typing import Protocol
 
 from mailtrap_lite.events import Event, EventBus
 from mailtrap_lite.ids import new_id
-from mailtrap_lite.message import Envelope, Message, Predicate, SmtpFacts
+from mailtrap_lite.message import Envelope, Message, Predicate, SmtpFacts, Summary
 from mailtrap_lite.search_index import SearchIndex
 from mailtrap_lite.timestamps import local_time
 
@@ -93,16 +93,18 @@ class MessageStore:
         tags: Iterable[str] = (),
         received_at: datetime | None = None,
         on_stored: Callable[[Message], None] | None = None,
+        summary: Summary | None = None,
     ) -> Message:
         """Store one message (the path shared by SMTP, the send API and imports) and announce it as ``new``.
 
         ``on_stored`` runs once the message is in the store but before anyone is told, so what it records (the
-        SMTP attempt that delivered it) is visible to every reader that wakes up for the message.
+        SMTP attempt that delivered it) is visible to every reader that wakes up for the message. ``summary`` is
+        the message's summary when the caller worked it out beforehand (see :func:`~mailtrap_lite.message.summarise`).
         """
         when = received_at or local_time()
         with self._lock:
             seq = next(self._seq)
-            message = Message(new_id(), raw, envelope, smtp or SmtpFacts(), when, seq)
+            message = Message(new_id(), raw, envelope, smtp or SmtpFacts(), when, seq, summary)
             initial = [*tags, *_plus_tags(envelope.recipients)]
             if b"x-tags" in _header_block(raw).lower():
                 initial.extend(message.summary.header_tags)
@@ -145,6 +147,7 @@ class MessageStore:
 
     def _remove(self, message_id: str) -> Message:
         state = self._states.pop(message_id)
+        state.message.forget_views()
         self._set_state_tags(state, ())
         if not state.read:
             self._unread -= 1
@@ -169,6 +172,8 @@ class MessageStore:
                 self.journal.cleared()
             count = len(self._states)
             self.deleted_total += count
+            for state in self._states.values():
+                state.message.forget_views()
             self._states.clear()
             self._tag_counts.clear()
             self._unread = 0

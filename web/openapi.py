@@ -94,6 +94,8 @@ SCHEMAS: JSON = {
         ListUnsubscribe=_object(Header=STRING, Links=_array(STRING), Errors=STRING, HeaderPost=STRING),
         Date=DATE_TIME, Tags=_array(STRING), Username=STRING, Text=STRING, HTML=STRING, Size=INTEGER,
         Inline=_array(_ref("Attachment")), Attachments=_array(_ref("Attachment")),
+        # our extension, only on a message past a parse limit: why it is shown as raw
+        ShownAsRaw={**STRING, "description": "Why the message is shown as raw (a parse limit); absent otherwise"},
     ),
     "Attempt": _object(
         Sender=STRING, Recipients=_array(STRING), RejectedRecipients=_array(_object(Address=STRING, Code=INTEGER)),
