@@ -715,6 +715,11 @@ def _content_size(body: ParsedBody) -> int:
 _BODIES = _BodyCache(PARSE_CACHE_BYTES)
 
 
+def parse_cache_bytes() -> int:
+    """How many bytes (sources and parsed content) the parse cache holds now; at most ``PARSE_CACHE_BYTES``."""
+    return _BODIES.held
+
+
 def parse_body(raw: bytes) -> ParsedBody:
     """The full view of a message (headers, bodies, parts, links), parsed once and kept in the shared cache.
 
