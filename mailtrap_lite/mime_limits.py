@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
+from email.message import Message as Compat32Message
 
 MAX_DEPTH = 100  # nested multiparts and message/* parts
 MAX_PARTS = 1_000  # MIME parts of a message, containers included
@@ -24,7 +25,8 @@ MAX_HEADER_BYTES = 1024 * 1024  # bytes of all header blocks of a message togeth
 MAX_COMMENT_NESTING = 32  # comments nested in one header value, "((...))"
 
 _CONTENT_TYPE = re.compile(rb"^content-type[ \t]*:(.*(?:\r?\n[ \t].*)*)", re.MULTILINE | re.IGNORECASE)
-_BOUNDARY = re.compile(rb'boundary\s*=\s*(?:"((?:[^"\\\r\n]|\\.)*)"|([^\s;"]+))', re.IGNORECASE)
+_BOUNDARY = re.compile(rb'(?<![\w*-])boundary\s*=\s*(?:"((?:[^"\\\r\n]|\\.)*)"|([^\s;"]+))', re.IGNORECASE)
+_NOT_A_HEADER_LINE = re.compile(rb"^(?!From |[\x21-\x39\x3b-\x7e]*:|[ \t])", re.MULTILINE)  # as the feed parser
 _FIELD_START = re.compile(rb"^[^ \t\r\n]", re.MULTILINE)
 _DASH_AFTER_LINE_BREAK = re.compile(rb"\n--")
 _BARE_CR = re.compile(rb"\r(?!\n)")
@@ -179,12 +181,21 @@ class _Scan:
             likely, other = self._blank_lines
             end = _blank_line_end(self.raw, start, other, _blank_line_end(self.raw, start, likely, limit))
         block = self.raw[start:end]
+        problem = _check_fields(block)
+        if problem or self.header_bytes + len(block) > MAX_HEADER_BYTES:
+            # The parser ends a header block at the first line that is no header line, which may come before the
+            # blank line: look for it before blaming the headers for what is body text (rare, so only then).
+            body_line = _NOT_A_HEADER_LINE.search(self.raw, start, end)
+            if body_line is not None and body_line.start() < end:
+                end = body_line.start()
+                block = self.raw[start:end]
+                problem = _check_fields(block)
         self._pos = end
         self.header_bytes += len(block)
         if self.header_bytes > MAX_HEADER_BYTES:
             return f"headers of more than {MAX_HEADER_BYTES:,} bytes, limit {MAX_HEADER_BYTES:,}", b""
         found = _CONTENT_TYPE.search(block)
-        return _check_fields(block), found.group(1) if found else b""
+        return problem, found.group(1) if found else b""
 
 
 def _blank_line_end(raw: bytes, start: int, blank: bytes, limit: int) -> int:
@@ -245,9 +256,18 @@ def _media_type(content_type: bytes) -> bytes:
 def _boundary(content_type: bytes) -> bytes | None:
     found = _BOUNDARY.search(content_type)
     if found is None:
-        return None
+        return _rfc2231_boundary(content_type) if b"boundary*" in content_type.lower() else None
     value = found.group(1) if found.group(1) is not None else found.group(2)
     return re.sub(rb"\\(.)", rb"\1", value).rstrip(b" \t")
+
+
+def _rfc2231_boundary(content_type: bytes) -> bytes | None:
+    """A boundary in RFC 2231 form (``boundary*=''b``, ``boundary*0=...``), read as the stdlib reads it (rare, and the
+    header is within the size limit by now)."""
+    header = Compat32Message()
+    header["Content-Type"] = content_type.decode("latin-1")
+    boundary = header.get_boundary()
+    return boundary.encode("latin-1", "replace").rstrip(b" \t") if boundary else None
 
 
 def is_single_part(raw: bytes) -> bool:
