@@ -205,7 +205,9 @@ class Message:
 
     @property
     def email(self) -> EmailMessage:
-        """A fresh stdlib ``EmailMessage`` (``policy.default``); changing it does not change the stored mail."""
+        """A fresh stdlib ``EmailMessage`` (``policy.default``); changing it does not change the stored mail.
+
+        The stdlib object is not bounded: for a message :attr:`shown_as_raw`, reading it may raise."""
         return parse_raw(self.raw)
 
     @property

@@ -44,21 +44,38 @@ class _Level:
     digest: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """What the pre-scan found: the deepest nesting and the number of parts it saw (it stops counting parts past
+    the limit), and the problem ("" when within every limit)."""
+
+    depth: int
+    parts: int
+    problem: str
+
+
 def scan(raw: bytes) -> str:
     """"" when ``raw`` is within every parse limit, else why it is shown as raw (e.g. "nested 900 deep, limit 100").
 
     Linear in the size of ``raw``; never raises.
     """
+    return measure(raw).problem
+
+
+def measure(raw: bytes) -> Measure:
+    """The pre-scan of ``raw``: its MIME depth and parts as the stdlib parser will see them, and the first limit
+    it is past. Linear in the size of ``raw``; never raises."""
     try:
         walk = _Scan(raw)
         problem = walk.run()
         # The stdlib parser also ends a line at a bare CR. Only where it could change the reading (a MIME structure,
         # or the top header block) is the message looked at again with every line ending made a LF.
         if (walk.depth or _BARE_CR.search(raw, 0, walk.top_end)) and _BARE_CR.search(raw):
-            problem = _Scan(raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")).run()
-        return problem
+            walk = _Scan(raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+            problem = walk.run()
+        return Measure(walk.depth, walk.parts, problem)
     except Exception:  # pragma: no cover - the scan has no known failure; a message it cannot read is shown raw
-        return "could not be scanned"
+        return Measure(0, 0, "could not be scanned")
 
 
 class _Scan:
