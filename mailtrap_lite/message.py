@@ -1,7 +1,7 @@
 """The captured message: the raw bytes exactly as received, the SMTP envelope and facts, and a parsed view.
 
 A :class:`Message` is immutable. Parsing is lazy: ingest only stores bytes; the list summary is computed on first
-use and cached on the message (it is small), while the full view (bodies, parts) lives in a small LRU cache so
+use and cached on the message (it is small), while the full view (bodies, parts) lives in a cache bounded in bytes so
 100,000 stored messages do not each carry a parsed copy. Malformed MIME never raises out of here: whatever parses
 is shown, the rest is left out. A message past a parse limit (:mod:`mailtrap_lite.mime_limits`) never reaches the
 stdlib parser: it is "shown as raw" (its headers read line by line, its source as its text, no parts), with the
@@ -17,25 +17,17 @@ import hashlib
 import html as html_module
 import re
 import sys
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 
 from mailtrap_lite.html_text import html_to_text
-from mailtrap_lite.mime_limits import (
-    MAX_COMMENT_NESTING,
-    MAX_HEADER_BYTES,
-    MAX_HEADERS,
-    comment_nesting,
-    is_single_part,
-    scan,
-)
+from mailtrap_lite.mime_limits import MAX_COMMENT_NESTING, comment_nesting, is_single_part, scan
+from mailtrap_lite.parse_cache import ViewCache
 from mailtrap_lite.plain_mail import body_start, decode_body, plain_body, read_plain
+from mailtrap_lite.raw_view import MAX_SUMMARY_TEXT, cap_text, header_end, read_raw_headers
 from mailtrap_lite.timestamps import share_zone
 
 _SNIPPET_LENGTH = 250
@@ -43,7 +35,6 @@ _SNIPPET_SOURCE = 64 * 1024
 _LINK_RE = re.compile(r"""https?://[^\s<>"'()\[\]{}]+""", re.IGNORECASE)
 _HREF_RE = re.compile(r"""(?:href|src)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?"
-MAX_SUMMARY_TEXT = 1_000  # characters of a subject, Message-ID, name or address in a summary (longer ones are cut)
 PARSE_CACHE_BYTES = 64 * 1024 * 1024  # source plus parsed content of the full views kept in the parse cache
 _QUICK_SUMMARY_BYTES = 8 * 1024  # a single-part message this small is summarised in milliseconds at worst
 
@@ -476,7 +467,7 @@ def _failure(error: Exception) -> str:
 def _raw_summary(message: Message, problem: str) -> Summary:
     """The summary of a message shown as raw: its headers read line by line, its snippet from its source."""
     headers = read_raw_headers(message.raw)
-    body_start = _header_end(message.raw)
+    body_start = header_end(message.raw)
     text = message.raw[body_start : body_start + _SNIPPET_SOURCE].decode("utf-8", "replace")
     return _summary_of(message, headers, 0, 0, _snippet(text), shown_as_raw=problem)
 
@@ -524,12 +515,6 @@ def _summary_of(
     )
 
 
-def cap_text(value: str) -> str:
-    """``value`` cut to ``MAX_SUMMARY_TEXT`` characters (the cut marked with an ellipsis), so one message cannot make
-    every list page huge."""
-    return value if len(value) <= MAX_SUMMARY_TEXT else value[: MAX_SUMMARY_TEXT - 1] + "\u2026"
-
-
 def _capped(address: Address) -> Address:
     if len(address.name) <= MAX_SUMMARY_TEXT and len(address.address) <= MAX_SUMMARY_TEXT:
         return address
@@ -542,39 +527,6 @@ def _parse_raw_addresses(value: str) -> tuple[Address, ...]:
     if comment_nesting(value.encode("utf-8", "replace")) > MAX_COMMENT_NESTING:
         return (Address(value, ""),) if value.strip() else ()
     return parse_addresses(value)
-
-
-def read_raw_headers(raw: bytes) -> tuple[tuple[str, str], ...]:
-    """The message's own header fields read line by line, without the MIME parser: at most ``MAX_HEADERS`` of them
-    from the first ``MAX_HEADER_BYTES``, each value unfolded, RFC 2047-decoded where it can be and cut to
-    ``MAX_SUMMARY_TEXT`` characters."""
-    head = raw[: min(_header_end(raw), MAX_HEADER_BYTES)].decode("utf-8", "replace")
-    fields: list[tuple[str, list[str]]] = []
-    for line in re.split(r"\r\n|\r|\n", head):
-        if line[:1] in (" ", "\t") and fields:
-            parts = fields[-1][1]
-            if sum(map(len, parts)) <= MAX_SUMMARY_TEXT:
-                parts.append(line)
-            continue
-        name, colon, value = line.partition(":")
-        if colon and name.strip() and len(fields) < MAX_HEADERS:
-            fields.append((name.strip(), [value.strip()]))
-    return tuple((name, _decode_raw_value(cap_text("".join(parts)))) for name, parts in fields)
-
-
-def _decode_raw_value(value: str) -> str:
-    if "=?" not in value:
-        return value
-    try:
-        return cap_text(str(make_header(decode_header(value))))
-    except Exception:  # broken encoded words: shown as received
-        return value
-
-
-def _header_end(raw: bytes) -> int:
-    """Where the body starts (after the first empty line; the end of ``raw`` when there is none)."""
-    ends = [at + len(blank) for blank in (b"\r\n\r\n", b"\n\n") if (at := raw.find(blank)) >= 0]
-    return min(ends, default=len(raw))
 
 
 def _snippet(text: str) -> str:
@@ -666,55 +618,13 @@ def _filename(part: EmailMessage) -> str:
         return ""
 
 
-class _BodyCache:
-    """The full views of recently read messages, keyed by their source, least recently used dropped first once
-    the sources and parsed content held pass ``budget`` bytes. A view larger than the budget is not kept.
-    Deleted mail leaves at once (:meth:`forget`), so the cache never holds mail nobody can ask for."""
-
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self.held = 0
-        self._lock = threading.Lock()
-        self._views: OrderedDict[bytes, tuple[ParsedBody, int]] = OrderedDict()
-
-    def get(self, raw: bytes) -> ParsedBody | None:
-        """The cached view of ``raw``, if any (and it becomes the most recently used)."""
-        with self._lock:
-            entry = self._views.get(raw)
-            if entry is None:
-                return None
-            self._views.move_to_end(raw)
-            return entry[0]
-
-    def put(self, raw: bytes, body: ParsedBody) -> None:
-        """Keep ``body`` as the view of ``raw``, dropping the least recently used views over the budget."""
-        cost = len(raw) + _content_size(body)
-        if cost > self.budget:
-            return
-        with self._lock:
-            old = self._views.pop(raw, None)
-            self.held -= old[1] if old else 0
-            self._views[raw] = (body, cost)
-            self.held += cost
-            while self.held > self.budget:
-                _, (_, dropped) = self._views.popitem(last=False)
-                self.held -= dropped
-
-    def forget(self, raw: bytes) -> None:
-        """Drop the view of ``raw`` (a deleted message)."""
-        with self._lock:
-            entry = self._views.pop(raw, None)
-            if entry is not None:
-                self.held -= entry[1]
-
-
 def _content_size(body: ParsedBody) -> int:
     """Roughly the bytes a parsed view holds beyond its source: its texts and decoded parts."""
     texts = len(body.text) + len(body.html) + sum(len(n) + len(v) for n, v in body.headers)
     return texts + sum(p.size for p in (*body.attachments, *body.inline))
 
 
-_BODIES = _BodyCache(PARSE_CACHE_BYTES)
+_BODIES: ViewCache[ParsedBody] = ViewCache(PARSE_CACHE_BYTES, _content_size)
 
 
 def parse_cache_bytes() -> int:

@@ -19,7 +19,7 @@ from http_api import Api
 from test_hostile_parse_limits import WAIT, deliver, next_new
 
 from mailtrap_lite import MailServer
-from mailtrap_lite.message import MAX_SUMMARY_TEXT
+from mailtrap_lite.raw_view import MAX_SUMMARY_TEXT
 
 FREEZE = 10.0  # seconds: far above what these take now, far below what they took before
 
