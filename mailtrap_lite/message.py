@@ -24,7 +24,7 @@ from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 
 from mailtrap_lite.html_text import html_to_text
-from mailtrap_lite.mime_limits import MAX_COMMENT_NESTING, comment_nesting, is_single_part, scan
+from mailtrap_lite.mime_limits import MAX_COMMENT_NESTING, comment_nesting, scan
 from mailtrap_lite.parse_cache import ViewCache
 from mailtrap_lite.plain_mail import body_start, decode_body, plain_body, read_plain
 from mailtrap_lite.raw_view import MAX_SUMMARY_TEXT, cap_text, header_end, read_raw_headers
@@ -36,7 +36,10 @@ _LINK_RE = re.compile(r"""https?://[^\s<>"'()\[\]{}]+""", re.IGNORECASE)
 _HREF_RE = re.compile(r"""(?:href|src)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?"
 PARSE_CACHE_BYTES = 64 * 1024 * 1024  # source plus parsed content of the full views kept in the parse cache
-_QUICK_SUMMARY_BYTES = 8 * 1024  # a single-part message this small is summarised in milliseconds at worst
+# A message within all three is summarised in milliseconds at worst, wherever its summary is first read:
+_QUICK_SUMMARY_BYTES = 256 * 1024
+_QUICK_HEADER_BYTES = 4 * 1024  # the stdlib's address parser is slower than linear on long header values
+_QUICK_SUMMARY_PARTS = 50
 
 
 @functools.lru_cache(maxsize=1024)
@@ -432,9 +435,13 @@ def _collapse(text: str) -> str:
 
 
 def summary_is_quick(raw: bytes) -> bool:
-    """Whether summarising ``raw`` takes a few milliseconds at most (a small single-part message), so it may be
-    done on the SMTP loop; anything else is summarised with :func:`summarise` in a worker thread."""
-    return len(raw) <= _QUICK_SUMMARY_BYTES and is_single_part(raw)
+    """Whether summarising ``raw`` takes a few milliseconds at most, so it may be left to whoever reads it first
+    (the websocket frame is built on the SMTP loop): a message of at most 256 KiB, with a header block of at most
+    4 KiB and at most 50 lines starting with ``--`` (an upper bound on its parts). Anything else is summarised with
+    :func:`summarise` in a worker thread. The test itself costs a few C-level passes over at most 256 KiB."""
+    if len(raw) > _QUICK_SUMMARY_BYTES or header_end(raw) > _QUICK_HEADER_BYTES:
+        return False
+    return raw.count(b"\n--") <= _QUICK_SUMMARY_PARTS
 
 
 def summarise(raw: bytes, envelope: Envelope, received_at: datetime) -> Summary:

@@ -285,10 +285,3 @@ def _rfc2231_boundary(content_type: bytes) -> bytes | None:
     header["Content-Type"] = content_type.decode("latin-1")
     boundary = header.get_boundary()
     return boundary.encode("latin-1", "replace").rstrip(b" \t") if boundary else None
-
-
-def is_single_part(raw: bytes) -> bool:
-    """Whether the message's own Content-Type is neither multipart/* nor message/* (so it has no parts to parse)."""
-    walk = _Scan(raw)
-    _, content_type = walk._header_block(0, len(raw))
-    return not _media_type(content_type).startswith((b"multipart/", b"message/"))
