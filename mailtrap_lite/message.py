@@ -1,9 +1,11 @@
 """The captured message: the raw bytes exactly as received, the SMTP envelope and facts, and a parsed view.
 
 A :class:`Message` is immutable. Parsing is lazy: ingest only stores bytes; the list summary is computed on first
-use and cached on the message (it is small), while the full view (bodies, parts) lives in a small LRU cache so
+use and cached on the message (it is small), while the full view (bodies, parts) lives in a cache bounded in bytes so
 100,000 stored messages do not each carry a parsed copy. Malformed MIME never raises out of here: whatever parses
-is shown, the rest is left out.
+is shown, the rest is left out. A message past a parse limit (:mod:`mailtrap_lite.mime_limits`) never reaches the
+stdlib parser: it is "shown as raw" (its headers read line by line, its source as its text, no parts), with the
+reason in :attr:`Summary.shown_as_raw`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 
 from mailtrap_lite.html_text import html_to_text
+from mailtrap_lite.mime_limits import MAX_COMMENT_NESTING, comment_nesting, scan
+from mailtrap_lite.parse_cache import ViewCache
 from mailtrap_lite.plain_mail import body_start, decode_body, plain_body, read_plain
+from mailtrap_lite.raw_view import MAX_SUMMARY_TEXT, cap_text, header_end, read_raw_headers
 from mailtrap_lite.timestamps import share_zone
 
 _SNIPPET_LENGTH = 250
@@ -30,6 +35,12 @@ _SNIPPET_SOURCE = 64 * 1024
 _LINK_RE = re.compile(r"""https?://[^\s<>"'()\[\]{}]+""", re.IGNORECASE)
 _HREF_RE = re.compile(r"""(?:href|src)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?"
+PARSE_CACHE_BYTES = 64 * 1024 * 1024  # source plus parsed content of the full views kept in the parse cache
+# A message within all three is summarised in milliseconds at worst, wherever its summary is first read:
+_QUICK_SUMMARY_BYTES = 256 * 1024
+_QUICK_HEADER_BYTES = 4 * 1024  # the stdlib's address parser is slower than linear on long header values
+_QUICK_SUMMARY_PARTS = 50
+_DASH_LINE_START = re.compile(rb"\n--")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -39,6 +50,8 @@ def _shared_value(value: Envelope | SmtpFacts) -> Envelope | SmtpFacts:
 
 
 def _shared(value: Envelope | SmtpFacts) -> Envelope | SmtpFacts:
+    if isinstance(value, Envelope) and len(value.recipients) > 8:  # the cache holds only small values
+        return value
     try:
         return _shared_value(value)
     except TypeError:  # an unhashable field (say a list of recipients): keep the object as given
@@ -115,6 +128,7 @@ class Summary:
     attachment_count: int
     inline_count: int
     header_tags: tuple[str, ...]
+    shown_as_raw: str = ""  # why the message is shown as raw (a parse limit, or a parser failure); "" for normal mail
     # The snippet of MIME mail is kept; plain text mail (most of it) keeps a reference to its raw bytes instead and
     # reads its snippet again when asked, which is cheap and saves a few hundred bytes per message.
     kept_snippet: str | None = field(default=None, repr=False, compare=False)
@@ -126,7 +140,8 @@ class Summary:
         """The first 250 characters of the body text, whitespace collapsed."""
         if self.kept_snippet is not None:
             return self.kept_snippet
-        return plain_snippet(plain_body(self.raw), self.quoted_printable)
+        # Only the body's start is read (and copied): a list of 10 MB plain messages costs what one of 2 KB does.
+        return plain_snippet(plain_body(self.raw, _SNIPPET_SOURCE), self.quoted_printable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +154,7 @@ class ParsedBody:
     attachments: tuple[Part, ...]
     inline: tuple[Part, ...]
     links: tuple[str, ...]
+    shown_as_raw: str = ""  # as in Summary
 
 
 class Message:
@@ -154,14 +170,17 @@ class Message:
         smtp: SmtpFacts,
         received_at: datetime,
         seq: int = 0,
+        summary: Summary | None = None,
     ) -> None:
+        """``summary``, when given, is this message's summary worked out beforehand (by :func:`summarise`, e.g. off
+        the SMTP loop)."""
         object.__setattr__(self, "id", id)
         object.__setattr__(self, "raw", bytes(raw))
         object.__setattr__(self, "envelope", _shared(envelope))
         object.__setattr__(self, "smtp", _shared(smtp))
         object.__setattr__(self, "received_at", share_zone(received_at))
         object.__setattr__(self, "seq", seq)
-        object.__setattr__(self, "_summary", None)
+        object.__setattr__(self, "_summary", summary)
 
     id: str
     raw: bytes
@@ -181,7 +200,9 @@ class Message:
 
     @property
     def email(self) -> EmailMessage:
-        """A fresh stdlib ``EmailMessage`` (``policy.default``); changing it does not change the stored mail."""
+        """A fresh stdlib ``EmailMessage`` (``policy.default``); changing it does not change the stored mail.
+
+        The stdlib object is not bounded: for a message :attr:`shown_as_raw`, reading it may raise."""
         return parse_raw(self.raw)
 
     @property
@@ -204,8 +225,17 @@ class Message:
 
     @property
     def body(self) -> ParsedBody:
-        """Headers, text, HTML, parts and links (parsed on demand, kept in a small shared cache)."""
-        return _parse_body(self.raw)
+        """Headers, text, HTML, parts and links (parsed on demand, kept in a shared cache bounded in bytes)."""
+        return parse_body(self.raw)
+
+    @property
+    def shown_as_raw(self) -> str:
+        """Why this message is shown as raw ("nested 900 deep, limit 100"); "" when it was parsed as usual."""
+        return self.summary.shown_as_raw
+
+    def forget_views(self) -> None:
+        """Drop this message's full view from the parse cache (the store calls it when the message is deleted)."""
+        _BODIES.forget(self.raw)
 
     # -- convenient names (what tests and templates read) -----------------------------------------------------
 
@@ -376,15 +406,15 @@ def _bcc_of(recipients: tuple[str, ...], to: tuple[Address, ...], cc: tuple[Addr
 
 
 def _parse_addresses(value: str) -> tuple[Address, ...]:
-    found = []
+    found: list[Address] = []
     for name, addr in getaddresses([value]):
         if not name and not addr:
             continue
         if addr and "@" not in addr and not name:
-            found.append(Address(addr, ""))
+            found.append(_capped(Address(addr, "")))
             continue
-        found.append(Address(sys.intern(name), sys.intern(addr)))  # the same few senders recur: keep one copy
-    return tuple(found) or (Address(value, ""),)
+        found.append(_capped(Address(sys.intern(name), sys.intern(addr))))  # the same few senders recur: one copy
+    return tuple(found) or (_capped(Address(value, "")),)
 
 
 def _parse_date(value: str, fallback: datetime) -> datetime:
@@ -405,13 +435,49 @@ def _collapse(text: str) -> str:
     return " ".join(text.split())
 
 
+def summary_is_quick(raw: bytes) -> bool:
+    """Whether summarising ``raw`` takes a few milliseconds at most, so it may be left to whoever reads it first
+    (the websocket frame is built on the SMTP loop): a message of at most 256 KiB, with a header block of at most
+    4 KiB and at most 50 lines starting with ``--`` (an upper bound on its parts). Anything else is summarised with
+    :func:`summarise` in a worker thread. The test itself costs a few C-level passes over at most 256 KiB."""
+    if len(raw) > _QUICK_SUMMARY_BYTES or header_end(raw) > _QUICK_HEADER_BYTES:
+        return False
+    return len(_DASH_LINE_START.findall(raw)) <= _QUICK_SUMMARY_PARTS  # (the regex engine counts these fastest)
+
+
+def summarise(raw: bytes, envelope: Envelope, received_at: datetime) -> Summary:
+    """The summary of a message not stored yet, worked out now: the SMTP side calls it in a worker thread for mail
+    whose summary may take a while, and hands the result to the store."""
+    return _summarise(Message("", raw, envelope, SmtpFacts(), received_at))
+
+
 def _summarise(message: Message) -> Summary:
-    plain = read_plain(message.raw)
-    if plain is not None:  # most mail: read without the full MIME parser, to the same result
-        return _summary_of(message, plain.headers, 0, 0, None, plain.quoted_printable)
-    body = _parse_body(message.raw)  # one MIME parse serves the summary and the views that follow
-    snippet = _snippet(body.text[:_SNIPPET_SOURCE] if body.text.strip() else html_to_text(body.html[:_SNIPPET_SOURCE]))
-    return _summary_of(message, body.headers, len(body.attachments), len(body.inline), snippet)
+    problem = scan(message.raw)
+    if problem:
+        return _raw_summary(message, problem)
+    try:
+        plain = read_plain(message.raw)
+        if plain is not None:  # most mail: read without the full MIME parser, to the same result
+            return _summary_of(message, plain.headers, 0, 0, None, plain.quoted_printable)
+        body = _BODIES.get(message.raw) or _new_body(message.raw, "")  # serves the summary and the views after
+        if body.shown_as_raw:
+            return _raw_summary(message, body.shown_as_raw)
+        text = body.text[:_SNIPPET_SOURCE] if body.text.strip() else html_to_text(body.html[:_SNIPPET_SOURCE])
+        return _summary_of(message, body.headers, len(body.attachments), len(body.inline), _snippet(text))
+    except Exception as error:  # RecursionError included: a parser failure shows the message raw, never raises out
+        return _raw_summary(message, _failure(error))
+
+
+def _failure(error: Exception) -> str:
+    return f"could not be parsed ({type(error).__name__})"
+
+
+def _raw_summary(message: Message, problem: str) -> Summary:
+    """The summary of a message shown as raw: its headers read line by line, its snippet from its source."""
+    headers = read_raw_headers(message.raw)
+    body_start = header_end(message.raw)
+    text = message.raw[body_start : body_start + _SNIPPET_SOURCE].decode("utf-8", "replace")
+    return _summary_of(message, headers, 0, 0, _snippet(text), shown_as_raw=problem)
 
 
 def _summary_of(
@@ -421,6 +487,7 @@ def _summary_of(
     inline_count: int,
     snippet: str | None,
     quoted_printable: bool = False,
+    shown_as_raw: str = "",
 ) -> Summary:
     first: dict[str, str] = {}
     tags_values = []
@@ -429,29 +496,45 @@ def _summary_of(
         first.setdefault(name, value)
         if name == "x-tags":
             tags_values.append(value)
-    to = parse_addresses(first.get("to", ""))
-    cc = parse_addresses(first.get("cc", ""))
+    parse = _parse_raw_addresses if shown_as_raw else parse_addresses
+    to = parse(first.get("to", ""))
+    cc = parse(first.get("cc", ""))
     recipients = message.envelope.recipients
     small = type(recipients) is tuple and len(recipients) <= 8 and len(to) + len(cc) <= 8  # hashable and short
     bcc = _shared_bcc(recipients, to, cc) if small else _bcc_of(recipients, to, cc)
-    from_list = parse_addresses(first.get("from", ""))
+    from_list = parse(first.get("from", ""))
     tags_header = ",".join(tags_values)
     return Summary(
-        message_id=first.get("message-id", "").strip().strip("<>"),
-        subject=first.get("subject", ""),
+        message_id=cap_text(first.get("message-id", "").strip().strip("<>")),
+        subject=cap_text(first.get("subject", "")),
         from_=from_list[0] if from_list else Address("", ""),
         to=to,
         cc=cc,
         bcc=bcc,
-        reply_to=parse_addresses(first.get("reply-to", "")),
+        reply_to=parse(first.get("reply-to", "")),
         date=_parse_date(first.get("date", ""), message.received_at),
         attachment_count=attachment_count,
         inline_count=inline_count,
         header_tags=tuple(t.strip() for t in tags_header.split(",") if t.strip()),
+        shown_as_raw=shown_as_raw,
         kept_snippet=snippet,
         raw=message.raw if snippet is None else b"",
         quoted_printable=quoted_printable,
     )
+
+
+def _capped(address: Address) -> Address:
+    if len(address.name) <= MAX_SUMMARY_TEXT and len(address.address) <= MAX_SUMMARY_TEXT:
+        return address
+    return Address(cap_text(address.name), cap_text(address.address))
+
+
+def _parse_raw_addresses(value: str) -> tuple[Address, ...]:
+    """The addresses of a raw-shown message's header (already cut short): parsed when its comments nest within
+    the limit, else the whole value as a name."""
+    if comment_nesting(value.encode("utf-8", "replace")) > MAX_COMMENT_NESTING:
+        return (Address(value, ""),) if value.strip() else ()
+    return parse_addresses(value)
 
 
 def _snippet(text: str) -> str:
@@ -543,9 +626,54 @@ def _filename(part: EmailMessage) -> str:
         return ""
 
 
-@functools.lru_cache(maxsize=128)
+def _content_size(body: ParsedBody) -> int:
+    """Roughly the bytes a parsed view holds beyond its source: its texts and decoded parts."""
+    texts = len(body.text) + len(body.html) + sum(len(n) + len(v) for n, v in body.headers)
+    return texts + sum(p.size for p in (*body.attachments, *body.inline))
+
+
+_BODIES: ViewCache[ParsedBody] = ViewCache(PARSE_CACHE_BYTES, _content_size)
+
+
+def parse_cache_bytes() -> int:
+    """How many bytes (sources and parsed content) the parse cache holds now; at most ``PARSE_CACHE_BYTES``."""
+    return _BODIES.held
+
+
+def parse_body(raw: bytes) -> ParsedBody:
+    """The full view of a message (headers, bodies, parts, links), parsed once and kept in the shared cache.
+
+    A message past a parse limit, or one the stdlib parser fails on, gets its raw view instead; nothing raises.
+    """
+    cached = _BODIES.get(raw)
+    return cached if cached is not None else _new_body(raw, scan(raw))
+
+
+def _new_body(raw: bytes, problem: str) -> ParsedBody:
+    """Parse ``raw`` (or show it raw when the pre-scan found ``problem``) and keep the result in the cache."""
+    try:
+        body = _raw_body(raw, problem) if problem else _parse_body(raw)
+    except Exception as error:  # RecursionError included
+        body = _raw_body(raw, _failure(error))
+    _BODIES.put(raw, body)
+    return body
+
+
+def _raw_body(raw: bytes, problem: str) -> ParsedBody:
+    """The view of a message shown as raw: its headers read line by line, its whole source as its text."""
+    return ParsedBody(
+        headers=read_raw_headers(raw),
+        text=raw.decode("utf-8", "replace").replace("\r\n", "\n"),
+        html="",
+        attachments=(),
+        inline=(),
+        links=(),
+        shown_as_raw=problem,
+    )
+
+
 def _parse_body(raw: bytes) -> ParsedBody:
-    """Parse bodies and parts; cached by content so repeated views of one message parse once."""
+    """Parse bodies and parts with the stdlib parser (only for mail within the parse limits)."""
     msg = parse_raw(raw)
     decoded_headers = tuple((name, _decode_header(msg, name, value)) for name, value in msg.raw_items())
     text = html = ""

@@ -47,9 +47,16 @@ def read_plain(raw: bytes) -> PlainMail | None:
     return PlainMail(headers, body, encoding == "quoted-printable")
 
 
-def plain_body(raw: bytes) -> bytes:
-    """The body of a message :func:`read_plain` accepted, without reading its headers again."""
-    return raw.partition(b"\r\n\r\n")[2]
+def plain_body(raw: bytes, limit: int | None = None) -> bytes:
+    """The body of a message :func:`read_plain` accepted, without reading its headers again; with ``limit``, only
+    its start (at most ``limit`` bytes, cut after its last line break there), copied without the rest."""
+    start = raw.find(b"\r\n\r\n") + 4
+    if start < 4:
+        return b""
+    if limit is None or len(raw) - start <= limit:
+        return raw[start:]
+    end = raw.rfind(b"\n", start, start + limit) + 1
+    return raw[start : end if end > start else start + limit]
 
 
 def decode_body(body: bytes, quoted_printable: bool) -> str:

@@ -24,11 +24,12 @@ from mailtrap_lite.errors import OverBudgetError, StorageError
 from mailtrap_lite.faults import FaultContext, FaultEngine, Firing
 from mailtrap_lite.ids import new_id
 from mailtrap_lite.limits import IdleTimer
-from mailtrap_lite.message import Envelope, SmtpFacts
+from mailtrap_lite.message import Envelope, SmtpFacts, Summary, summarise, summary_is_quick
 from mailtrap_lite.sessions import SessionLog, SessionRecord
 from mailtrap_lite.smtp_data import smtp_data
 from mailtrap_lite.smtp_paths import read_mail_options, read_path
 from mailtrap_lite.store import MessageStore
+from mailtrap_lite.timestamps import local_time
 
 log = logging.getLogger("mailtrap_lite.smtp")
 
@@ -149,12 +150,23 @@ class CaptureHandler:
             auth_user=_auth_user(session),
             session_id=server.record.id,
         )
+        mail_envelope = Envelope(envelope.mail_from or "", tuple(envelope.rcpt_tos))
+        received_at = local_time()
+        summary: Summary | None = None
+        if not summary_is_quick(raw):
+            # Large or multipart mail is summarised in a worker thread: only this client waits for it, every other
+            # session on the loop keeps getting its replies (the loop then reads the summary ready-made).
+            summary = await asyncio.to_thread(summarise, raw, mail_envelope, received_at)
+            if server.closing:
+                return replies.SHUTTING_DOWN
         try:
             message = self.store.add(
                 raw,
-                Envelope(envelope.mail_from or "", tuple(envelope.rcpt_tos)),
+                mail_envelope,
                 facts,
+                received_at=received_at,
                 on_stored=lambda stored: server.record.message_stored(stored.id),
+                summary=summary,
             )
         except StorageError as error:  # nothing is acknowledged that is not stored
             log.error("could not store a message from %s: %s", server.peer, error)

@@ -20,7 +20,7 @@ from typing import Protocol
 from mailtrap_lite.errors import OverBudgetError, TagLimitError
 from mailtrap_lite.events import Event, EventBus
 from mailtrap_lite.ids import new_id
-from mailtrap_lite.message import Envelope, Message, Predicate, SmtpFacts
+from mailtrap_lite.message import Envelope, Message, Predicate, SmtpFacts, Summary
 from mailtrap_lite.search_index import SearchIndex
 from mailtrap_lite.timestamps import local_time
 
@@ -118,6 +118,7 @@ class MessageStore:
         tags: Iterable[str] = (),
         received_at: datetime | None = None,
         on_stored: Callable[[Message], None] | None = None,
+        summary: Summary | None = None,
     ) -> Message:
         """Store one message (the path shared by SMTP, the send API and imports) and announce it as ``new``.
 
@@ -126,13 +127,15 @@ class MessageStore:
         messages make room when a cap is reached (one ``prune`` event names them); a message larger than the whole
         ``max_total_size`` raises :class:`~mailtrap_lite.errors.OverBudgetError` and changes nothing. Tags past
         ``MAX_TAGS`` or longer than ``MAX_TAG_LENGTH`` are dropped (the message is kept), with one log line.
+        ``summary`` is the message's summary when the caller worked it out beforehand (see
+        :func:`~mailtrap_lite.message.summarise`).
         """
         if self.max_total_size and len(raw) > self.max_total_size:
             raise OverBudgetError(len(raw), self.max_total_size)
         when = received_at or local_time()
         with self._lock:
             seq = next(self._seq)
-            message = Message(new_id(), raw, envelope, smtp or SmtpFacts(), when, seq)
+            message = Message(new_id(), raw, envelope, smtp or SmtpFacts(), when, seq, summary)
             initial = [*tags, *_plus_tags(envelope.recipients)]
             if b"x-tags" in _header_block(raw).lower():
                 initial.extend(message.summary.header_tags)
@@ -198,6 +201,7 @@ class MessageStore:
     def _remove(self, message_id: str) -> Message:
         state = self._states.pop(message_id)
         self._total_size -= state.message.size
+        state.message.forget_views()
         self._set_state_tags(state, ())
         if not state.read:
             self._unread -= 1
@@ -222,6 +226,8 @@ class MessageStore:
                 self.journal.cleared()
             count = len(self._states)
             self.deleted_total += count
+            for state in self._states.values():
+                state.message.forget_views()
             self._states.clear()
             self._total_size = 0
             self._tag_counts.clear()

@@ -111,6 +111,8 @@ SCHEMAS: JSON = {
         ListUnsubscribe=_record(Header=STRING, Links=_array(STRING), Errors=STRING, HeaderPost=STRING),
         Date=DATE_TIME, Tags=_array(STRING), Username=STRING, Text=STRING, HTML=STRING, Size=INTEGER,
         Inline=_array(_ref("Attachment")), Attachments=_array(_ref("Attachment")),
+        # our extension, only on a message past a parse limit: why it is shown as raw
+        ShownAsRaw={**STRING, "description": "Why the message is shown as raw (a parse limit); absent otherwise"},
     ),
     "Attempt": _record(
         Sender=STRING, Recipients=_array(STRING), RejectedRecipients=_array(_record(Address=STRING, Code=INTEGER)),

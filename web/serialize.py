@@ -104,10 +104,11 @@ def list_unsubscribe(message: Message) -> JSON:
 
 
 def message_detail(message: Message, store: MessageStore) -> JSON:
-    """Message: the full view of ``GET /api/v1/message/{ID}``, plus ``Read`` so the PyPI client can decode it."""
+    """Message: the full view of ``GET /api/v1/message/{ID}``, plus ``Read`` so the PyPI client can decode it, and
+    ``ShownAsRaw`` (our extension, only on a message past a parse limit) with the reason it is shown as raw."""
     info = message.summary
     return_path = next(iter(message.header("Return-Path")), "").strip().strip("<>")
-    return {
+    detail: JSON = {
         **_identity_and_addresses(message, store),
         "ReturnPath": return_path or message.envelope.sender or info.from_.address,
         "Subject": info.subject,
@@ -121,6 +122,10 @@ def message_detail(message: Message, store: MessageStore) -> JSON:
         "Inline": [attachment(p) for p in message.inline],
         "Attachments": [attachment(p) for p in message.attachments],
     }
+    shown_as_raw = info.shown_as_raw or message.body.shown_as_raw
+    if shown_as_raw:
+        detail["ShownAsRaw"] = shown_as_raw
+    return detail
 
 
 def canonical_header_key(name: str) -> str:

@@ -131,6 +131,9 @@ export class MessageViewer {
   renderHead() {
     const message = this.message;
     byId("message-subject").textContent = message.Subject || "(no subject)";
+    const notice = byId("raw-notice");
+    notice.textContent = message.ShownAsRaw ? `Shown as raw: ${message.ShownAsRaw}` : "";
+    notice.hidden = !message.ShownAsRaw;
     const rows = [
       ["From", addressList([message.From])],
       ["To", addressList(message.To)],
