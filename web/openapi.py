@@ -105,6 +105,7 @@ SCHEMAS: JSON = {
         Checksums=_record(MD5=STRING, SHA1=STRING, SHA256=STRING),
     ),
     "Message": _record(
+        optional=("ShownAsRaw",),
         ID=STRING, MessageID=STRING, Read=BOOLEAN, From=_ref("Address"), To=_array(_ref("Address")),
         Cc=_array(_ref("Address")), Bcc=_array(_ref("Address")), ReplyTo=_array(_ref("Address")),
         ReturnPath=STRING, Subject=STRING,
