@@ -143,6 +143,16 @@ def ui_fixture(browser: Browser) -> Iterator[UI]:
         opened.page.context.close()
 
 
+def loaded_width(image: Locator) -> int:
+    """The natural width of an image once it has loaded or failed (0 then): a load event, never a sleep."""
+    return int(image.evaluate(
+        """img => img.complete ? img.naturalWidth : new Promise(done => {
+            img.addEventListener("load", () => done(img.naturalWidth));
+            img.addEventListener("error", () => done(0));
+        })"""
+    ))
+
+
 def png(width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (220, 40, 40)) -> bytes:
     """A small solid-colour PNG, built by hand so the tests need no image library."""
 

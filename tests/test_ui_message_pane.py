@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from browser import INVOICE_PDF, UI, browser_fixture, expect, invoice_mail, ui_fixture  # noqa: F401
+from browser import INVOICE_PDF, UI, browser_fixture, expect, invoice_mail, loaded_width, ui_fixture  # noqa: F401
 from mailtools import send
 from playwright.sync_api import Locator
 
@@ -37,8 +37,7 @@ def test_html_tab_renders_in_a_sandboxed_frame_with_cid_images(invoice: UI) -> N
     assert message is not None
     logo = frame.locator("#logo")
     expect(logo).to_have_attribute("src", f"/api/v1/message/{message.id}/part/{message.inline[0].part_id}")
-    loaded_width = logo.evaluate("img => img.complete ? img.naturalWidth : -1")
-    assert loaded_width == 8, "the cid: image did not load inside the sandboxed frame"
+    assert loaded_width(logo) == 8, "the cid: image did not load inside the sandboxed frame"
 
 
 def test_width_switch_resizes_the_preview(invoice: UI) -> None:
@@ -81,7 +80,7 @@ def test_every_tab_shows_its_view(invoice: UI) -> None:
     expect(panel.locator(".attachment-name")).to_have_text(["invoice-42.pdf", "logo.png"])
     preview = panel.get_by_role("img", name="Preview of logo.png")
     expect(preview).to_be_visible()
-    assert preview.evaluate("img => img.naturalWidth") == 8
+    assert loaded_width(preview) == 8
 
     invoice.tab("Links")
     link = panel.get_by_role("link", name="https://pay.acme.test/i/42")
