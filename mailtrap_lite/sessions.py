@@ -25,11 +25,17 @@ from mailtrap_lite.events import Event, EventBus
 from mailtrap_lite.timestamps import local_time
 
 _MAX_LINE = 512
-# A client may keep one connection for thousands of messages: its transcript keeps the first lines (greeting,
-# EHLO, AUTH) and the most recent ones, so memory stays bounded however long the session lives.
+# A client may keep one connection for thousands of messages (or send thousands of refused RCPTs): its transcript
+# keeps the first lines (greeting, EHLO, AUTH) and the most recent ones, and counts the lines between that it
+# dropped, so a record stays bounded in bytes (at most MAX_TRANSCRIPT_LINES lines of at most _MAX_LINE characters)
+# however long the session lives.
 _TRANSCRIPT_HEAD = 50
 MAX_TRANSCRIPT_LINES = 1000
 MAX_SESSION_ATTEMPTS = 500
+# An attempt keeps this many accepted and refused recipients; the rest are only counted.
+MAX_ATTEMPT_RECIPIENTS = 100
+MAX_ATTEMPT_REFUSED = 20
+DISCARDED_PREFIX = "(discarded: sent before the TLS handshake) "
 _PATH_RE = re.compile(r"<([^>]*)>")
 
 
@@ -43,6 +49,14 @@ def _shared_text(text: str) -> str:
 def _with_recipient(recipients: tuple[str, ...], recipient: str) -> tuple[str, ...]:
     """``recipients`` and one more, one copy of each such list: thousands of attempts have the same few."""
     return (*recipients, recipient)
+
+
+def _masked(verb: str, line: str) -> str:
+    """The line as the transcript shows it: an AUTH line without its credentials."""
+    if verb != "AUTH":
+        return line
+    words = line.split(" ", 3)
+    return f"{words[0]} {words[1]} ***" if len(words) > 2 else line
 
 
 class TranscriptLine(NamedTuple):
@@ -64,8 +78,10 @@ class Attempt:
     seq: int
     session_id: str
     sender: str | None
-    recipients: tuple[str, ...] = ()
-    rejected_recipients: tuple[tuple[str, int], ...] = ()
+    recipients: tuple[str, ...] = ()  # the first MAX_ATTEMPT_RECIPIENTS accepted ones
+    rejected_recipients: tuple[tuple[str, int], ...] = ()  # the first MAX_ATTEMPT_REFUSED refused ones
+    recipient_count: int = 0  # every accepted recipient, kept or not
+    rejected_count: int = 0  # every refused recipient, kept or not
     reply_code: int | None = None
     kept_reply_text: str | None = field(default=None, repr=False)  # None: no reply yet, or "queued as" a message
     fault: str | None = None
@@ -104,6 +120,7 @@ class SessionRecord:
         self.tls = False
         self.auth_user = ""
         self._lines: list[tuple[float, str, str]] = []  # (monotonic time, direction, text): cheap to append
+        self.lines_dropped = 0  # lines not kept between the first _TRANSCRIPT_HEAD and the latest
         self.faults: list[str] = []
         self.attempts: list[Attempt] = []
         self._start = time.monotonic()
@@ -125,8 +142,7 @@ class SessionRecord:
         if self._data_requested:
             return  # message content pipelined behind DATA: never logged as commands
         verb = line.partition(" ")[0].partition(":")[0].upper()
-        words = line.split(" ", 3) if verb == "AUTH" else ()
-        self._add("C", f"{words[0]} {words[1]} ***" if len(words) > 2 else line)
+        self._add("C", _masked(verb, line))
         self._pending.append(verb)
         self._data_requested = verb == "DATA"
         if verb == "MAIL":
@@ -139,6 +155,10 @@ class SessionRecord:
             self._pending_rcpt.append(_shared_text(match.group(1) if match else line[8:].strip()))
         elif verb in ("RSET", "QUIT", "HELO", "EHLO"):
             self._close_open()
+
+    def discarded_line(self, line: str) -> None:
+        """A line the client sent in plaintext after STARTTLS, before the handshake: shown, never executed."""
+        self._add("C", DISCARDED_PREFIX + _masked(line.partition(" ")[0].upper(), line))
 
     def data_finished(self, size: int) -> None:
         """The client ended DATA (the content itself is not logged, only its size)."""
@@ -203,9 +223,15 @@ class SessionRecord:
 
     @property
     def lines(self) -> list[TranscriptLine]:
-        """The transcript so far, each line with the seconds since the connection opened."""
+        """The transcript so far, each line with the seconds since the connection opened; where lines were not
+        kept, one line with direction ``-`` says how many."""
         start = self._start
-        return [TranscriptLine(round(at - start, 6), direction, text) for at, direction, text in list(self._lines)]
+        lines = [TranscriptLine(round(at - start, 6), direction, text) for at, direction, text in list(self._lines)]
+        dropped = self.lines_dropped
+        if dropped and len(lines) > _TRANSCRIPT_HEAD:
+            gap = TranscriptLine(lines[_TRANSCRIPT_HEAD].elapsed, "-", f"... {dropped:,} lines not kept ...")
+            lines.insert(_TRANSCRIPT_HEAD, gap)
+        return lines
 
     @property
     def in_data(self) -> bool:
@@ -227,8 +253,9 @@ class SessionRecord:
         if len(text) > _MAX_LINE:
             text = text[:_MAX_LINE] + f"... ({len(text)} chars)"
         self._lines.append((time.monotonic(), direction, text))
-        if len(self._lines) > MAX_TRANSCRIPT_LINES:
+        if len(self._lines) >= MAX_TRANSCRIPT_LINES:  # >=: the "not kept" line takes the last place
             del self._lines[_TRANSCRIPT_HEAD : _TRANSCRIPT_HEAD + MAX_TRANSCRIPT_LINES // 2]
+            self.lines_dropped += MAX_TRANSCRIPT_LINES // 2
 
     def _on_reply(self, verb: str, code: int, text: str) -> None:
         if code >= 400:
@@ -241,9 +268,13 @@ class SessionRecord:
         elif verb == "RCPT":
             recipient = self._pending_rcpt.popleft() if self._pending_rcpt else ""
             if code < 400:
-                attempt.recipients = _with_recipient(attempt.recipients, recipient)
+                attempt.recipient_count += 1
+                if attempt.recipient_count <= MAX_ATTEMPT_RECIPIENTS:
+                    attempt.recipients = _with_recipient(attempt.recipients, recipient)
             else:
-                attempt.rejected_recipients += ((recipient, code),)
+                attempt.rejected_count += 1
+                if attempt.rejected_count <= MAX_ATTEMPT_REFUSED:
+                    attempt.rejected_recipients += ((recipient, code),)
                 attempt.reply_code, attempt.kept_reply_text = code, text
         elif verb in ("DATA", "BDAT", ""):
             self._finish_open(code, text)

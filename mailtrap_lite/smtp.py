@@ -207,6 +207,10 @@ class CaptureSMTP(SMTP):
         self._continued: list[str] = []  # lines of a multi-line reply waiting for its last line
         self._refusal: str | None = None  # replaces the greeting when the connection limit is reached
         self._idle: IdleTimer | None = None
+        # Lines that followed STARTTLS in plaintext: dropped once it is answered 220 (they were sent before the
+        # handshake, so anyone on the path could have written them), noted as usual when it is refused.
+        self._after_starttls: list[bytes] | None = None
+        self._answering_starttls = False
 
     def __dir__(self) -> Iterable[str]:
         """The SMTP commands and AUTH mechanisms: what aiosmtpd looks for in ``dir()`` of each new connection.
@@ -255,11 +259,34 @@ class CaptureSMTP(SMTP):
         buffered = self._line_buffer + data
         *lines, rest = buffered.split(b"\n")
         self._line_buffer = rest[-1024:]
-        for line in lines:
-            self.record.client_line(line.rstrip(b"\r").decode("utf-8", "replace"))
-            if self.record.in_data:
+        self._note(lines)
+
+    def _note(self, lines: list[bytes]) -> None:
+        record = self.record
+        for index, line in enumerate(lines):
+            if self._after_starttls is not None:
+                self._after_starttls.extend(lines[index:])
+                return
+            text = line.rstrip(b"\r").decode("utf-8", "replace")
+            record.client_line(text)
+            if record.in_data:
                 self._line_buffer = b""
-                break
+                return
+            if text[:1] in "Ss" and text[:8].upper() == "STARTTLS":
+                self._after_starttls = []
+
+    def _settle_after_starttls(self, reply: str) -> None:
+        """STARTTLS was answered: on ``220`` what followed it in plaintext is dropped (aiosmtpd empties its
+        buffer at the handshake, so none of it runs) and shown as such; on a refusal it is read as usual."""
+        held, self._after_starttls = self._after_starttls or [], None
+        if reply.startswith("220"):
+            held.append(self._line_buffer)
+            self._line_buffer = b""
+            for line in held:
+                if line.strip():
+                    self.record.discarded_line(line.rstrip(b"\r").decode("utf-8", "replace"))
+        else:
+            self._note(held)
 
     @property
     def closing(self) -> bool:
@@ -312,6 +339,9 @@ class CaptureSMTP(SMTP):
 
     async def _send(self, text: str) -> None:
         self.record.server_reply(text)
+        if self._answering_starttls:
+            self._answering_starttls = False
+            self._settle_after_starttls(text)
         if text[3:4] == "-":  # a multi-line reply leaves in one write with its last line: one send, not one per line
             self._continued.append(text)
             return
@@ -348,6 +378,15 @@ class CaptureSMTP(SMTP):
         await super().smtp_AUTH(arg)
         if self.session is not None and self.session.authenticated:
             self.record.auth_user = _auth_user(self.session)
+
+    @same_help_as(SMTP.smtp_STARTTLS)
+    async def smtp_STARTTLS(self, arg: str) -> None:
+        """STARTTLS; inside TLS (after STARTTLS, or on the implicit-TLS port) it is refused with ``503 5.5.1``."""
+        self._answering_starttls = True
+        if self.uses_tls:
+            await self.push(replies.TLS_ALREADY_ACTIVE)
+            return
+        await super().smtp_STARTTLS(arg)
 
     @same_help_as(SMTP.smtp_DATA)
     async def smtp_DATA(self, arg: str) -> None:
