@@ -126,6 +126,7 @@ class SessionRecord:
         self._start = time.monotonic()
         self._pending: deque[str] = deque()
         self._in_data = False
+        self._data_arrived = False
         self._in_auth = False
         self._data_requested = False
         self._open: Attempt | None = None
@@ -162,6 +163,7 @@ class SessionRecord:
 
     def data_finished(self, size: int) -> None:
         """The client ended DATA (the content itself is not logged, only its size)."""
+        self._data_arrived = True
         self._add("C", f"<{size} bytes of message data>")
 
     def server_reply(self, line: str) -> None:
@@ -174,7 +176,7 @@ class SessionRecord:
             return
         code = int(line[:3])
         if code == 354:
-            self._in_data = True
+            self._in_data, self._data_arrived = True, False
             return
         if code == 334:
             self._in_auth = True
@@ -235,8 +237,13 @@ class SessionRecord:
 
     @property
     def in_data(self) -> bool:
-        """True between the 354 reply and the end of the message data."""
+        """True between the 354 reply and the reply to the message data."""
         return self._in_data
+
+    @property
+    def receiving_data(self) -> bool:
+        """True between the 354 reply and the end of the message data (not while the server answers it)."""
+        return self._in_data and not self._data_arrived
 
     @property
     def message_ids(self) -> list[str]:
