@@ -96,13 +96,14 @@ SCHEMAS: JSON = {
         Inline=_array(_ref("Attachment")), Attachments=_array(_ref("Attachment")),
     ),
     "Attempt": _object(
-        Sender=STRING, Recipients=_array(STRING), RejectedRecipients=_array(_object(Address=STRING, Code=INTEGER)),
+        Seq=INTEGER, Sender=STRING, Recipients=_array(STRING), RecipientCount=INTEGER,
+        RejectedRecipients=_array(_object(Address=STRING, Code=INTEGER)), RejectedCount=INTEGER,
         ReplyCode=INTEGER, ReplyText=STRING, Fault=STRING, MessageID=STRING, Accepted=BOOLEAN, Time=DATE_TIME,
     ),
     "Session": _object(
         ID=STRING, Peer=STRING, Helo=STRING, TLS=BOOLEAN, Username=STRING, Started=DATE_TIME, Ended=DATE_TIME,
         Duration=NUMBER, Faults=_array(STRING), MessageIDs=_array(STRING), Attempts=_array(_ref("Attempt")),
-        Transcript=_array(_object(Elapsed=NUMBER, Direction=STRING, Text=STRING)),
+        TranscriptLinesNotKept=INTEGER, Transcript=_array(_object(Elapsed=NUMBER, Direction=STRING, Text=STRING)),
     ),
     "SendRequest": _object(
         From=_object(Email=STRING, Name=STRING), To=_array(_object(Email=STRING, Name=STRING)),
@@ -207,9 +208,12 @@ def _paths() -> JSON:
         "/api/v1/info": {"get": _op("Server information", {"200": _json("Info", {"type": "object"})})},
         "/api/v1/webui": {"get": _op("UI configuration", {"200": _json("Web UI settings", {"type": "object"})})},
         "/api/v1/sessions": {
-            "get": _op("SMTP sessions, newest first", {"200": _json("Sessions", _object(
-                total=INTEGER, start=INTEGER, count=INTEGER, sessions=_array(_ref("Session")))), "400": BAD},
-                [START, LIMIT]),
+            "get": _op("SMTP sessions, newest first (open ones, then finished ones by when they ended), without "
+                       "transcripts; `total` counts every session kept", {"200": _json("Sessions", _object(
+                           total=INTEGER, start=INTEGER, count=INTEGER, sessions=_array(_ref("Session")))),
+                           "400": BAD},
+                [_query("start", "How many sessions to skip", INTEGER),
+                 _query("limit", "Page size, default 50; 0 = all", INTEGER)]),
         },
         "/api/v1/session/{session_id}": {
             "get": _op("One SMTP session with its transcript", {"200": _json("Session", _ref("Session")),
