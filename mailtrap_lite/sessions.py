@@ -124,13 +124,14 @@ class SessionRecord:
         self.faults: list[str] = []
         self.attempts: list[Attempt] = []
         self._start = time.monotonic()
-        self._pending: deque[str] = deque()
+        # Commands not answered yet, oldest first, each (verb, its sender or recipient): a pipelining client sends
+        # many before the first is answered, and the server starts on each only when the one before is answered.
+        self._pending: deque[tuple[str, str]] = deque()
         self._in_data = False
         self._data_arrived = False
         self._in_auth = False
         self._data_requested = False
         self._open: Attempt | None = None
-        self._pending_rcpt: deque[str] = deque()
         self._last_failure: tuple[int, str] | None = None
 
     # -- what the protocol reports ------------------------------------------------------------------------------
@@ -144,18 +145,15 @@ class SessionRecord:
             return  # message content pipelined behind DATA: never logged as commands
         verb = line.partition(" ")[0].partition(":")[0].upper()
         self._add("C", _masked(verb, line))
-        self._pending.append(verb)
         self._data_requested = verb == "DATA"
-        if verb == "MAIL":
-            self._close_open()
+        address = ""
+        if verb == "MAIL" or verb == "RCPT":
             match = _PATH_RE.search(line)
-            sender = match.group(1) if match else line[10:].strip()
-            self._open = Attempt(self._log.next_attempt_seq(), self.id, _shared_text(sender))
-        elif verb == "RCPT":
-            match = _PATH_RE.search(line)
-            self._pending_rcpt.append(_shared_text(match.group(1) if match else line[8:].strip()))
-        elif verb in ("RSET", "QUIT", "HELO", "EHLO"):
-            self._close_open()
+            address = _shared_text(match.group(1) if match else line[10 if verb == "MAIL" else 8:].strip())
+        pending = self._pending
+        pending.append((verb, address))
+        if len(pending) == 1:  # nothing before it to answer: the server starts on it now
+            self._begin(verb, address)
 
     def discarded_line(self, line: str) -> None:
         """A line the client sent in plaintext after STARTTLS, before the handshake: shown, never executed."""
@@ -183,8 +181,11 @@ class SessionRecord:
             return
         self._in_auth = False
         self._in_data = False
-        verb = self._pending.popleft() if self._pending else ""
-        self._on_reply(verb, code, line[4:])
+        pending = self._pending
+        verb, address = pending.popleft() if pending else ("", "")
+        self._on_reply(verb, address, code, line[4:])
+        if pending:  # the server goes on with the next pipelined command
+            self._begin(*pending[0])
 
     def fault_fired(self, rule_id: str, description: str) -> None:
         """A fault rule fired in this session."""
@@ -264,7 +265,16 @@ class SessionRecord:
             del self._lines[_TRANSCRIPT_HEAD : _TRANSCRIPT_HEAD + MAX_TRANSCRIPT_LINES // 2]
             self.lines_dropped += MAX_TRANSCRIPT_LINES // 2
 
-    def _on_reply(self, verb: str, code: int, text: str) -> None:
+    def _begin(self, verb: str, address: str) -> None:
+        """The server starts on a command: MAIL opens an attempt (so a fault it fires belongs to it), RSET, QUIT
+        and HELO/EHLO end the open one."""
+        if verb == "MAIL":
+            self._close_open()
+            self._open = Attempt(self._log.next_attempt_seq(), self.id, address)
+        elif verb in ("RSET", "QUIT", "HELO", "EHLO"):
+            self._close_open()
+
+    def _on_reply(self, verb: str, recipient: str, code: int, text: str) -> None:
         if code >= 400:
             self._last_failure = (code, text)
         attempt = self._open
@@ -273,7 +283,6 @@ class SessionRecord:
         if verb == "MAIL" and code >= 400:
             self._finish_open(code, text)
         elif verb == "RCPT":
-            recipient = self._pending_rcpt.popleft() if self._pending_rcpt else ""
             if code < 400:
                 attempt.recipient_count += 1
                 if attempt.recipient_count <= MAX_ATTEMPT_RECIPIENTS:

@@ -127,3 +127,23 @@ def test_remote_mode_sees_every_attempt_made_after_it_connected_across_pages(ser
         assert [a.message.subject for a in attempts if a.message][:2] == ["held 1", "after 0"]
     finally:
         source.close()
+
+
+def test_pipelined_transactions_each_keep_their_own_recipients(server: MailServer) -> None:
+    transactions = [b"MAIL FROM:<sender%d@example.com>\r\n" % t
+                    + b"".join(b"RCPT TO:<t%d-user%d@example.com>\r\n" % (t, i) for i in range(8)) + b"RSET\r\n"
+                    for t in range(3)]
+    with socket.create_connection((server.smtp_host, server.smtp_port), timeout=30) as sock:
+        replies = sock.makefile("rb")
+        replies.readline()
+        sock.sendall(b"HELO pipelining.example.com\r\n" + b"".join(transactions))  # all in one write
+        codes = [replies.readline()[:3] for _ in range(1 + 3 * 10)]
+        assert codes.count(b"452") == 9
+        sock.sendall(b"QUIT\r\n")
+        assert replies.readline().startswith(b"221")
+    attempts = server.sessions.attempts()
+    assert [a.sender for a in attempts] == [f"sender{t}@example.com" for t in range(3)]
+    for t, attempt in enumerate(attempts):
+        assert attempt.recipients == tuple(f"t{t}-user{i}@example.com" for i in range(5))
+        assert attempt.rejected_recipients == tuple((f"t{t}-user{i}@example.com", 452) for i in range(5, 8))
+        assert (attempt.recipient_count, attempt.rejected_count, attempt.reply_code) == (5, 3, 452)
