@@ -27,11 +27,15 @@ from mailtrap_lite.timestamps import local_time
 _MAX_LINE = 512
 # A client may keep one connection for thousands of messages (or send thousands of refused RCPTs): its transcript
 # keeps the first lines (greeting, EHLO, AUTH) and the most recent ones, and counts the lines between that it
-# dropped, so a record stays bounded in bytes (at most MAX_TRANSCRIPT_LINES lines of at most _MAX_LINE characters)
-# however long the session lives.
+# dropped, so a record stays bounded in bytes however long the session lives: at most MAX_TRANSCRIPT_LINES lines
+# and MAX_TRANSCRIPT_CHARS characters of transcript, and at most MAX_SESSION_ATTEMPTS attempts holding at most
+# MAX_SESSION_ATTEMPT_CHARS characters of addresses (the server's attempt log keeps every attempt, by count).
 _TRANSCRIPT_HEAD = 50
 MAX_TRANSCRIPT_LINES = 1000
+MAX_TRANSCRIPT_CHARS = 128 * 1024
 MAX_SESSION_ATTEMPTS = 500
+MAX_SESSION_ATTEMPT_CHARS = 256 * 1024
+_ATTEMPT_COST = 64  # what an attempt costs besides its addresses, in the same rough characters
 # An attempt keeps this many accepted and refused recipients; the rest are only counted.
 MAX_ATTEMPT_RECIPIENTS = 100
 MAX_ATTEMPT_REFUSED = 20
@@ -57,6 +61,12 @@ def _masked(verb: str, line: str) -> str:
         return line
     words = line.split(" ", 3)
     return f"{words[0]} {words[1]} ***" if len(words) > 2 else line
+
+
+def _cost(attempt: Attempt) -> int:
+    """A rough size of an attempt: the characters of its addresses plus a fixed part."""
+    return (_ATTEMPT_COST + len(attempt.sender or "") + sum(map(len, attempt.recipients))
+            + sum(len(address) for address, _ in attempt.rejected_recipients))
 
 
 class TranscriptLine(NamedTuple):
@@ -121,6 +131,8 @@ class SessionRecord:
         self.auth_user = ""
         self._lines: list[tuple[float, str, str]] = []  # (monotonic time, direction, text): cheap to append
         self.lines_dropped = 0  # lines not kept between the first _TRANSCRIPT_HEAD and the latest
+        self._chars = 0  # characters in _lines
+        self._attempt_chars = 0  # estimated size of self.attempts (see _cost)
         self.faults: list[str] = []
         self.attempts: list[Attempt] = []
         self._start = time.monotonic()
@@ -260,10 +272,18 @@ class SessionRecord:
     def _add(self, direction: str, text: str) -> None:
         if len(text) > _MAX_LINE:
             text = text[:_MAX_LINE] + f"... ({len(text)} chars)"
-        self._lines.append((time.monotonic(), direction, text))
-        if len(self._lines) >= MAX_TRANSCRIPT_LINES:  # >=: the "not kept" line takes the last place
-            del self._lines[_TRANSCRIPT_HEAD : _TRANSCRIPT_HEAD + MAX_TRANSCRIPT_LINES // 2]
-            self.lines_dropped += MAX_TRANSCRIPT_LINES // 2
+        lines = self._lines
+        lines.append((time.monotonic(), direction, text))
+        self._chars += len(text)
+        # >=: the "not kept" line takes the last place. Half the lines after the head go at once, so trimming
+        # costs O(1) per line on average.
+        over = len(lines) >= MAX_TRANSCRIPT_LINES or self._chars > MAX_TRANSCRIPT_CHARS
+        if over and len(lines) > _TRANSCRIPT_HEAD + 1:
+            cut = (len(lines) - _TRANSCRIPT_HEAD) // 2
+            middle = slice(_TRANSCRIPT_HEAD, _TRANSCRIPT_HEAD + cut)
+            self._chars -= sum(len(line[2]) for line in lines[middle])
+            del lines[middle]
+            self.lines_dropped += cut
 
     def _begin(self, verb: str, address: str) -> None:
         """The server starts on a command: MAIL opens an attempt (so a fault it fires belongs to it), RSET, QUIT
@@ -309,9 +329,13 @@ class SessionRecord:
             self._finish_open(self._open.reply_code, self._open.kept_reply_text)
 
     def _finish(self, attempt: Attempt) -> None:
-        self.attempts.append(attempt)
-        if len(self.attempts) > MAX_SESSION_ATTEMPTS:
-            del self.attempts[: MAX_SESSION_ATTEMPTS // 2]  # the log's own ring still has them
+        attempts = self.attempts
+        attempts.append(attempt)
+        self._attempt_chars += _cost(attempt)
+        if len(attempts) > MAX_SESSION_ATTEMPTS or self._attempt_chars > MAX_SESSION_ATTEMPT_CHARS:
+            cut = max(1, len(attempts) // 2)  # the log's own ring still has them
+            self._attempt_chars -= sum(map(_cost, attempts[:cut]))
+            del attempts[:cut]
         self._log.attempt_finished(attempt)
 
 

@@ -14,7 +14,12 @@ from http_api import Api
 
 from mailtrap_lite import MailServer
 from mailtrap_lite.remote import RemoteSource
-from mailtrap_lite.sessions import MAX_ATTEMPT_REFUSED, MAX_TRANSCRIPT_LINES
+from mailtrap_lite.sessions import (
+    MAX_ATTEMPT_REFUSED,
+    MAX_SESSION_ATTEMPT_CHARS,
+    MAX_TRANSCRIPT_CHARS,
+    MAX_TRANSCRIPT_LINES,
+)
 
 REFUSED = 3000
 
@@ -147,3 +152,27 @@ def test_pipelined_transactions_each_keep_their_own_recipients(server: MailServe
         assert attempt.recipients == tuple(f"t{t}-user{i}@example.com" for i in range(5))
         assert attempt.rejected_recipients == tuple((f"t{t}-user{i}@example.com", 452) for i in range(5, 8))
         assert (attempt.recipient_count, attempt.rejected_count, attempt.reply_code) == (5, 3, 452)
+
+
+def test_long_addresses_are_bounded_by_size_too() -> None:
+    long_name = "x" * 300
+    with MailServer(http_port=0) as server:
+        with socket.create_connection((server.smtp_host, server.smtp_port), timeout=30) as sock:
+            replies = sock.makefile("rb")
+            replies.readline()
+            sock.sendall(b"HELO long.example.com\r\n")
+            replies.readline()
+            for t in range(30):  # 30 transactions of 100 recipients with 320-character addresses
+                sock.sendall(b"MAIL FROM:<app@example.com>\r\n" + b"".join(
+                    f"RCPT TO:<{long_name}{t}-{i}@example.com>\r\n".encode() for i in range(100)) + b"RSET\r\n")
+                assert {replies.readline()[:3] for _ in range(102)} == {b"250"}
+            sock.sendall(b"QUIT\r\n")
+            assert replies.readline().startswith(b"221")
+        assert len(server.sessions.attempts()) == 30  # the server's attempt log has them all
+        (record,) = server.sessions.sessions()
+        assert sum(len(line.text) for line in record.lines) <= MAX_TRANSCRIPT_CHARS + 1000
+        kept = record.attempts
+        assert 0 < len(kept) < 30 and kept[-1] is server.sessions.attempts()[-1]
+        assert sum(sum(map(len, a.recipients)) for a in kept) <= MAX_SESSION_ATTEMPT_CHARS
+        answer = Api(server.http_url or "").get(f"/api/v1/session/{record.id}")
+        assert len(answer.body) < 450_000  # 1 MB of RCPT lines went in
