@@ -289,6 +289,8 @@ class CaptureSMTP(SMTP):
         if reply.startswith("220"):
             held.append(self._line_buffer)
             self._line_buffer = b""
+            if self._clock is not None:  # a dropped half line is no command the client is still sending
+                self._clock.command_bytes(completed=False, incomplete=False)
             for line in held:
                 if line.strip():
                     self.record.discarded_line(line.rstrip(b"\r").decode("utf-8", "replace"))
