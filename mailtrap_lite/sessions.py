@@ -40,6 +40,7 @@ _ATTEMPT_COST = 64  # what an attempt costs besides its addresses, in the same r
 MAX_ATTEMPT_RECIPIENTS = 100
 MAX_ATTEMPT_REFUSED = 20
 DISCARDED_PREFIX = "(discarded: sent before the TLS handshake) "
+_BEGIN_VERBS = frozenset({"MAIL", "RSET", "QUIT", "HELO", "EHLO"})  # the commands whose start matters (_begin)
 _PATH_RE = re.compile(r"<([^>]*)>")
 
 
@@ -65,8 +66,10 @@ def _masked(verb: str, line: str) -> str:
 
 def _cost(attempt: Attempt) -> int:
     """A rough size of an attempt: the characters of its addresses plus a fixed part."""
-    return (_ATTEMPT_COST + len(attempt.sender or "") + sum(map(len, attempt.recipients))
-            + sum(len(address) for address, _ in attempt.rejected_recipients))
+    cost = _ATTEMPT_COST + len(attempt.sender or "") + sum(map(len, attempt.recipients))
+    if attempt.rejected_recipients:
+        cost += sum(len(address) for address, _ in attempt.rejected_recipients)
+    return cost
 
 
 class TranscriptLine(NamedTuple):
@@ -164,7 +167,7 @@ class SessionRecord:
             address = _shared_text(match.group(1) if match else line[10 if verb == "MAIL" else 8:].strip())
         pending = self._pending
         pending.append((verb, address))
-        if len(pending) == 1:  # nothing before it to answer: the server starts on it now
+        if len(pending) == 1 and verb in _BEGIN_VERBS:  # nothing before it to answer: the server starts on it now
             self._begin(verb, address)
 
     def discarded_line(self, line: str) -> None:
@@ -196,7 +199,7 @@ class SessionRecord:
         pending = self._pending
         verb, address = pending.popleft() if pending else ("", "")
         self._on_reply(verb, address, code, line[4:])
-        if pending:  # the server goes on with the next pipelined command
+        if pending and pending[0][0] in _BEGIN_VERBS:  # the server goes on with the next pipelined command
             self._begin(*pending[0])
 
     def fault_fired(self, rule_id: str, description: str) -> None:
@@ -275,11 +278,14 @@ class SessionRecord:
         lines = self._lines
         lines.append((time.monotonic(), direction, text))
         self._chars += len(text)
-        # >=: the "not kept" line takes the last place. Half the lines after the head go at once, so trimming
-        # costs O(1) per line on average.
-        over = len(lines) >= MAX_TRANSCRIPT_LINES or self._chars > MAX_TRANSCRIPT_CHARS
-        if over and len(lines) > _TRANSCRIPT_HEAD + 1:
-            cut = (len(lines) - _TRANSCRIPT_HEAD) // 2
+        if len(lines) >= MAX_TRANSCRIPT_LINES or self._chars > MAX_TRANSCRIPT_CHARS:  # >=: room for the gap line
+            self._trim()
+
+    def _trim(self) -> None:
+        """Drop half the lines after the head at once, so that trimming costs O(1) per line on average."""
+        lines = self._lines
+        cut = (len(lines) - _TRANSCRIPT_HEAD) // 2
+        if cut > 0:
             middle = slice(_TRANSCRIPT_HEAD, _TRANSCRIPT_HEAD + cut)
             self._chars -= sum(len(line[2]) for line in lines[middle])
             del lines[middle]
