@@ -234,9 +234,11 @@ class CaptureSMTP(SMTP):
             if self._refusal is None:
                 self._address = address
                 self.live.add(self)
+            else:
+                log.info("refused a connection from %s: %s", self.peer, self._refusal[4:])
             limits = self.capture.time_limits
             if limits.enabled:
-                self._clock = ClientClock(asyncio.get_running_loop(), limits, self._phase, self._close_with)
+                self._clock = ClientClock(asyncio.get_running_loop(), limits, self._phase, self._time_is_up)
         else:
             self.record.tls = True
         super().connection_made(transport)
@@ -320,6 +322,10 @@ class CaptureSMTP(SMTP):
         if not record.in_data:
             return "command"
         return "data" if record.receiving_data else "busy"
+
+    def _time_is_up(self, reply: str) -> None:
+        log.info("closing the connection from %s: %s", self.peer, reply[4:])
+        self._close_with(reply)
 
     def _close_with(self, reply: str | None) -> None:
         transport = self.transport
