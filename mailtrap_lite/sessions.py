@@ -151,13 +151,14 @@ class SessionRecord:
 
     # -- what the protocol reports ------------------------------------------------------------------------------
 
-    def client_line(self, line: str) -> None:
-        """A line the client sent outside DATA."""
+    def client_line(self, line: str) -> str | None:
+        """A line the client sent outside DATA. Returns its verb when it is a command (not AUTH data or message
+        content pipelined behind DATA), else None."""
         if self._in_auth:
             self._add("C", "*** (auth data)")
-            return
+            return None
         if self._data_requested:
-            return  # message content pipelined behind DATA: never logged as commands
+            return None  # message content pipelined behind DATA: never logged as commands
         verb = line.partition(" ")[0].partition(":")[0].upper()
         self._add("C", _masked(verb, line))
         self._data_requested = verb == "DATA"
@@ -169,6 +170,7 @@ class SessionRecord:
         pending.append((verb, address))
         if len(pending) == 1 and verb in _BEGIN_VERBS:  # nothing before it to answer: the server starts on it now
             self._begin(verb, address)
+        return verb
 
     def discarded_line(self, line: str) -> None:
         """A line the client sent in plaintext after STARTTLS, before the handshake: shown, never executed."""
@@ -179,21 +181,22 @@ class SessionRecord:
         self._data_arrived = True
         self._add("C", f"<{size} bytes of message data>")
 
-    def server_reply(self, line: str) -> None:
-        """A reply line the server sent."""
+    def server_reply(self, line: str) -> str | None:
+        """A reply line the server sent. Returns the verb of the command it answers when it is a final reply
+        (``""`` when none was pending, e.g. the greeting), else None."""
         self._add("S", line)
         if not line[:3].isdigit():
-            return
+            return None
         self._data_requested = False
         if line[3:4] == "-":  # a line of a multi-line reply, not its last
-            return
+            return None
         code = int(line[:3])
         if code == 354:
             self._in_data, self._data_arrived = True, False
-            return
+            return None
         if code == 334:
             self._in_auth = True
-            return
+            return None
         self._in_auth = False
         self._in_data = False
         pending = self._pending
@@ -201,6 +204,7 @@ class SessionRecord:
         self._on_reply(verb, address, code, line[4:])
         if pending and pending[0][0] in _BEGIN_VERBS:  # the server goes on with the next pipelined command
             self._begin(*pending[0])
+        return verb
 
     def fault_fired(self, rule_id: str, description: str) -> None:
         """A fault rule fired in this session."""

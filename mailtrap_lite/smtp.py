@@ -211,7 +211,6 @@ class CaptureSMTP(SMTP):
         # Lines that followed STARTTLS in plaintext: dropped once it is answered 220 (they were sent before the
         # handshake, so anyone on the path could have written them), noted as usual when it is refused.
         self._after_starttls: list[bytes] | None = None
-        self._answering_starttls = False
 
     def __dir__(self) -> Iterable[str]:
         """The SMTP commands and AUTH mechanisms: what aiosmtpd looks for in ``dir()`` of each new connection.
@@ -276,12 +275,11 @@ class CaptureSMTP(SMTP):
             if self._after_starttls is not None:
                 self._after_starttls.extend(lines[index:])
                 return
-            text = line.rstrip(b"\r").decode("utf-8", "replace")
-            record.client_line(text)
+            verb = record.client_line(line.rstrip(b"\r").decode("utf-8", "replace"))
             if record.in_data:
                 self._line_buffer = b""
                 return
-            if text[:1] in "Ss" and text[:8].upper() == "STARTTLS":
+            if verb == "STARTTLS":
                 self._after_starttls = []
 
     def _settle_after_starttls(self, reply: str) -> None:
@@ -357,9 +355,8 @@ class CaptureSMTP(SMTP):
             self.transport.close()
 
     async def _send(self, text: str) -> None:
-        self.record.server_reply(text)
-        if self._answering_starttls:
-            self._answering_starttls = False
+        answered = self.record.server_reply(text)
+        if answered == "STARTTLS" and self._after_starttls is not None:
             self._settle_after_starttls(text)
         if text[3:4] == "-":  # a multi-line reply leaves in one write with its last line: one send, not one per line
             self._continued.append(text)
@@ -401,7 +398,6 @@ class CaptureSMTP(SMTP):
     @same_help_as(SMTP.smtp_STARTTLS)
     async def smtp_STARTTLS(self, arg: str) -> None:
         """STARTTLS; inside TLS (after STARTTLS, or on the implicit-TLS port) it is refused with ``503 5.5.1``."""
-        self._answering_starttls = True
         if self.uses_tls:
             await self.push(replies.TLS_ALREADY_ACTIVE)
             return

@@ -137,3 +137,25 @@ def test_starttls_on_the_implicit_tls_port_gets_503(server: MailServer) -> None:
         code, text = smtp.docmd("STARTTLS")
         assert (code, text[:5]) == (503, b"5.5.1")
         assert smtp.sendmail("app@example.com", ["bob@example.com"], b"Subject: still ok\r\n\r\nhi\r\n") == {}
+
+
+def test_a_refused_starttls_leaves_the_commands_behind_it_to_run(server: MailServer) -> None:
+    client = LineClient(socket.create_connection(("localhost", server.smtp_port), timeout=10))
+    try:
+        assert client.reply().startswith("220")
+        assert client.command("EHLO client.example").startswith("250")
+        client.send(b"STARTTLS now\r\nMAIL FROM:<app@example.com>\r\n")  # 501: no TLS, so MAIL runs
+        assert client.reply().startswith("501")
+        assert client.reply().startswith("250")
+        assert client.command("RCPT TO:<bob@example.com>").startswith("250")
+        assert client.command("DATA").startswith("354")
+        assert client.command("Subject: refused starttls\r\n\r\nSTARTTLS\r\n.").startswith("250")
+        assert client.command("RSET").startswith("250")
+    finally:
+        client.close()
+    (stored,) = [m for m in server.store.snapshot() if m.subject == "refused starttls"]
+    record = server.sessions.get(stored.smtp.session_id)
+    assert record is not None
+    commands = [line.text for line in record.lines if line.direction == "C"]
+    assert "MAIL FROM:<app@example.com>" in commands and "RSET" in commands
+    assert not [text for text in commands if text.startswith("(discarded")]
