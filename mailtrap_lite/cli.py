@@ -26,6 +26,12 @@ from mailtrap_lite.config import (
 )
 from mailtrap_lite.errors import ConfigError
 from mailtrap_lite.events import Event
+from mailtrap_lite.limits import (
+    DEFAULT_COMMAND_TIMEOUT,
+    DEFAULT_DATA_MIN_RATE,
+    DEFAULT_DATA_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS_PER_IP,
+)
 
 PROG = "mailtrap-lite"
 ENV_PREFIX = "MAILTRAP_LITE_"
@@ -88,6 +94,16 @@ def _seconds(value: str) -> float:
     return number
 
 
+def _seconds_or_off(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value} must not be negative")
+    return number
+
+
 def _user_pass(value: str) -> tuple[str, str]:
     user, sep, password = value.partition(":")
     if not sep or not user:
@@ -120,6 +136,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="concurrent SMTP connections before 421 4.7.0 [500]")
     add("--idle-timeout", type=_seconds, default=300.0, metavar="SECONDS",
         help="drop idle SMTP clients with 421 4.4.2 after this long [300]")
+    add("--max-connections-per-ip", type=_count, default=None, metavar="N",
+        help="concurrent SMTP connections from one client address before 421 4.7.0 (0 = unlimited) "
+             f"[{DEFAULT_MAX_CONNECTIONS_PER_IP}, loopback clients unlimited]")
+    add("--command-timeout", type=_seconds_or_off, default=DEFAULT_COMMAND_TIMEOUT, metavar="SECONDS",
+        help="a started SMTP command line must be complete within this, else 421 4.4.2 (0 = off) "
+             f"[{DEFAULT_COMMAND_TIMEOUT:g}]")
+    add("--data-timeout", type=_seconds, default=DEFAULT_DATA_TIMEOUT, metavar="SECONDS",
+        help=f"the window over which --data-min-rate is measured [{DEFAULT_DATA_TIMEOUT:g}]")
+    add("--data-min-rate", type=_count, default=DEFAULT_DATA_MIN_RATE, metavar="BYTES",
+        help="message data slower than this many bytes/s over --data-timeout gets 421 4.4.2 (0 = off) "
+             f"[{DEFAULT_DATA_MIN_RATE}]")
     add("--max-websocket-clients", type=_count, default=100, metavar="N",
         help="event-stream websocket clients before 503 (0 = unlimited) [100]")
     add("--http-workers", type=_positive, default=32, metavar="N",
@@ -191,6 +218,10 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         max_recipients=args.max_recipients,
         max_connections=args.max_connections,
         idle_timeout=args.idle_timeout,
+        max_connections_per_ip=args.max_connections_per_ip,
+        command_timeout=args.command_timeout,
+        data_timeout=args.data_timeout,
+        data_min_rate=args.data_min_rate,
         max_websocket_clients=args.max_websocket_clients,
         http_workers=args.http_workers,
         max_http_connections=args.max_http_connections,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mailtrap_lite.allowed_hosts import HostPolicy
 from mailtrap_lite.errors import ConfigError
+from mailtrap_lite.limits import DEFAULT_COMMAND_TIMEOUT, DEFAULT_DATA_MIN_RATE, DEFAULT_DATA_TIMEOUT
 from mailtrap_lite.relay import parse_relay_url
 
 DEFAULT_SMTP_PORT = 1025
@@ -34,6 +35,10 @@ class ServerConfig:
     max_recipients: int = 100
     max_connections: int = 500
     idle_timeout: float = 300.0
+    max_connections_per_ip: int | None = None  # None: 50 per remote address, none for loopback (limits.py)
+    command_timeout: float = DEFAULT_COMMAND_TIMEOUT  # 0 = off
+    data_timeout: float = DEFAULT_DATA_TIMEOUT
+    data_min_rate: int = DEFAULT_DATA_MIN_RATE  # bytes/s over each data_timeout; 0 = off
     max_websocket_clients: int = 100
     http_workers: int = 32  # threads that serve HTTP requests (websockets have their own, see max_websocket_clients)
     max_http_connections: int = 1000
@@ -75,12 +80,13 @@ class ServerConfig:
         if self.smtp_auth == "required" and not self.smtp_users:
             raise ConfigError("--smtp-auth-file", "no users given")
         for name in ("max_messages", "max_message_size", "max_total_size", "max_recipients", "max_connections",
-                     "max_websocket_clients", "max_http_connections"):
-            if getattr(self, name) < 0:
+                     "max_websocket_clients", "max_http_connections", "max_connections_per_ip", "command_timeout",
+                     "data_min_rate"):
+            if (getattr(self, name) or 0) < 0:
                 raise ConfigError("--" + name.replace("_", "-"), "must not be negative")
         if self.http_workers < 1:
             raise ConfigError("--http-workers", "must be at least 1")
-        for name in ("http_idle_timeout", "http_head_timeout"):
+        for name in ("http_idle_timeout", "http_head_timeout", "data_timeout"):
             if getattr(self, name) <= 0:
                 raise ConfigError("--" + name.replace("_", "-"), "must be more than 0")
         if self.relay:

@@ -123,7 +123,8 @@ class RemoteSource:
         self._created: dict[str, datetime] = {}
         self._tags: dict[str, Tags] = {}
         self._log: list[Message] = []  # messages that arrived after construction; seq = index + 1
-        self._attempt_keys: set[tuple[str, int]] = set()
+        self._attempt_keys: set[int | tuple[str, int]] = set()
+        self._finished_sessions: set[str] = set()
         self._attempts: list[dict[str, Any]] = []
         self._listeners: list[Callable[[], None]] = []
         self._socket: websocket.WebSocket | None = None
@@ -266,15 +267,29 @@ class RemoteSource:
         ]
 
     def _sync_attempts(self, record: bool = True) -> None:
-        sessions = self.api.json("GET", "/api/v1/sessions?limit=0")["sessions"]
+        """Catch up with the attempts of the server's sessions, a page at a time: open sessions come first, then
+        finished ones, most recently finished first, so the first session already seen finished ends the search."""
+        sessions: list[dict[str, Any]] = []
+        start = 0
+        while True:
+            page = self.api.json("GET", f"/api/v1/sessions?start={start}&limit={_PAGE}")["sessions"]
+            known = next((i for i, s in enumerate(page) if s["ID"] in self._finished_sessions), None)
+            sessions.extend(page[:known])
+            if known is not None or len(page) < _PAGE:
+                break
+            start += _PAGE
         with self._lock:
+            fresh = []
             for session in reversed(sessions):  # oldest first
+                if session["Ended"]:
+                    self._finished_sessions.add(session["ID"])
                 for index, attempt in enumerate(session["Attempts"]):
-                    key = (session["ID"], index)
+                    key = attempt.get("Seq") or (session["ID"], index)
                     if key not in self._attempt_keys:
                         self._attempt_keys.add(key)
-                        if record:
-                            self._attempts.append(attempt)
+                        fresh.append(attempt)
+            if record:
+                self._attempts.extend(sorted(fresh, key=lambda attempt: attempt.get("Seq") or 0))
 
     def fault_backend(self) -> FaultBackend:
         """The server's rules over ``/api/v1/faults``."""

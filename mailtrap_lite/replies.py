@@ -9,7 +9,9 @@ RCPT_OK = "250 2.1.5 Recipient OK"
 TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
 SHUTTING_DOWN = "421 4.3.2 Service shutting down, closing connection"
 TOO_MANY_CONNECTIONS = "421 4.7.0 Too many connections, try again later"
+TOO_MANY_CONNECTIONS_FROM_ADDRESS = "421 4.7.0 Too many connections from your address, try again later"
 IDLE_TIMEOUT = "421 4.4.2 Idle timeout, closing connection"
+TLS_ALREADY_ACTIVE = "503 5.5.1 TLS already active"
 AUTH_FAILED = "535 5.7.8 Authentication credentials invalid"
 INSUFFICIENT_STORAGE = "452 4.3.1 Insufficient storage, message not stored"
 STORAGE_FAILED = "451 4.3.0 Local error in storage, message not stored"
@@ -26,6 +28,16 @@ QUEUED_CODE = 250
 def queued(message_id: str) -> str:
     """The DATA reply for a stored message."""
     return f"{QUEUED_CODE} 2.0.0 Ok: queued as {message_id}"
+
+
+def command_too_slow(seconds: float) -> str:
+    """The reply to a client whose command line did not arrive whole within ``seconds``."""
+    return f"421 4.4.2 Command line not completed within {seconds:g} s, closing connection"
+
+
+def data_too_slow(min_rate: int, seconds: float) -> str:
+    """The reply to a client whose message data arrived slower than ``min_rate`` bytes/s over ``seconds``."""
+    return f"421 4.4.2 Message data slower than {min_rate} bytes/s for {seconds:g} s, closing connection"
 
 
 # The enhanced code a bare reply gets, by basic code (RFC 3463 section 3 and RFC 5248).

@@ -23,7 +23,7 @@ from mailtrap_lite.errors import ConfigError
 from mailtrap_lite.events import EventBus
 from mailtrap_lite.fault_presets import Faults
 from mailtrap_lite.faults import FaultEngine, FaultError, parse_chaos
-from mailtrap_lite.limits import AIOSMTPD_BACKSTOP_SECONDS
+from mailtrap_lite.limits import AIOSMTPD_BACKSTOP_SECONDS, ConnectionCounter, TimeLimits
 from mailtrap_lite.loop_watch import LoopWatch
 from mailtrap_lite.mailbox import DEFAULT_TIMEOUT, LocalSource, Mailbox
 from mailtrap_lite.persistence import SqliteJournal
@@ -151,7 +151,9 @@ class MailServer:
         auth_enabled = config.smtp_auth != "off"
         handler = CaptureHandler(
             self.store, self.fault_engine, auth_enabled=auth_enabled, max_recipients=config.max_recipients,
-            max_connections=config.max_connections, idle_timeout=config.idle_timeout,
+            connections=ConnectionCounter(config.max_connections, config.max_connections_per_ip),
+            time_limits=TimeLimits(config.idle_timeout, config.command_timeout, config.data_timeout,
+                                   config.data_min_rate),
         )
         options: dict[str, Any] = {
             "hostname": config.hostname,

@@ -25,11 +25,22 @@ from mailtrap_lite.events import Event, EventBus
 from mailtrap_lite.timestamps import local_time
 
 _MAX_LINE = 512
-# A client may keep one connection for thousands of messages: its transcript keeps the first lines (greeting,
-# EHLO, AUTH) and the most recent ones, so memory stays bounded however long the session lives.
+# A client may keep one connection for thousands of messages (or send thousands of refused RCPTs): its transcript
+# keeps the first lines (greeting, EHLO, AUTH) and the most recent ones, and counts the lines between that it
+# dropped, so a record stays bounded in bytes however long the session lives: at most MAX_TRANSCRIPT_LINES lines
+# and MAX_TRANSCRIPT_CHARS characters of transcript, and at most MAX_SESSION_ATTEMPTS attempts holding at most
+# MAX_SESSION_ATTEMPT_CHARS characters of addresses (the server's attempt log keeps every attempt, by count).
 _TRANSCRIPT_HEAD = 50
 MAX_TRANSCRIPT_LINES = 1000
+MAX_TRANSCRIPT_CHARS = 128 * 1024
 MAX_SESSION_ATTEMPTS = 500
+MAX_SESSION_ATTEMPT_CHARS = 256 * 1024
+_ATTEMPT_COST = 64  # what an attempt costs besides its addresses, in the same rough characters
+# An attempt keeps this many accepted and refused recipients; the rest are only counted.
+MAX_ATTEMPT_RECIPIENTS = 100
+MAX_ATTEMPT_REFUSED = 20
+DISCARDED_PREFIX = "(discarded: sent before the TLS handshake) "
+_BEGIN_VERBS = frozenset({"MAIL", "RSET", "QUIT", "HELO", "EHLO"})  # the commands whose start matters (_begin)
 _PATH_RE = re.compile(r"<([^>]*)>")
 
 
@@ -43,6 +54,22 @@ def _shared_text(text: str) -> str:
 def _with_recipient(recipients: tuple[str, ...], recipient: str) -> tuple[str, ...]:
     """``recipients`` and one more, one copy of each such list: thousands of attempts have the same few."""
     return (*recipients, recipient)
+
+
+def _masked(verb: str, line: str) -> str:
+    """The line as the transcript shows it: an AUTH line without its credentials."""
+    if verb != "AUTH":
+        return line
+    words = line.split(" ", 3)
+    return f"{words[0]} {words[1]} ***" if len(words) > 2 else line
+
+
+def _cost(attempt: Attempt) -> int:
+    """A rough size of an attempt: the characters of its addresses plus a fixed part."""
+    cost = _ATTEMPT_COST + len(attempt.sender or "") + sum(map(len, attempt.recipients))
+    if attempt.rejected_recipients:
+        cost += sum(len(address) for address, _ in attempt.rejected_recipients)
+    return cost
 
 
 class TranscriptLine(NamedTuple):
@@ -64,8 +91,10 @@ class Attempt:
     seq: int
     session_id: str
     sender: str | None
-    recipients: tuple[str, ...] = ()
-    rejected_recipients: tuple[tuple[str, int], ...] = ()
+    recipients: tuple[str, ...] = ()  # the first MAX_ATTEMPT_RECIPIENTS accepted ones
+    rejected_recipients: tuple[tuple[str, int], ...] = ()  # the first MAX_ATTEMPT_REFUSED refused ones
+    recipient_count: int = 0  # every accepted recipient, kept or not
+    rejected_count: int = 0  # every refused recipient, kept or not
     reply_code: int | None = None
     kept_reply_text: str | None = field(default=None, repr=False)  # None: no reply yet, or "queued as" a message
     fault: str | None = None
@@ -104,65 +133,78 @@ class SessionRecord:
         self.tls = False
         self.auth_user = ""
         self._lines: list[tuple[float, str, str]] = []  # (monotonic time, direction, text): cheap to append
+        self.lines_dropped = 0  # lines not kept between the first _TRANSCRIPT_HEAD and the latest
+        self._chars = 0  # characters in _lines
+        self._attempt_chars = 0  # estimated size of self.attempts (see _cost)
         self.faults: list[str] = []
         self.attempts: list[Attempt] = []
         self._start = time.monotonic()
-        self._pending: deque[str] = deque()
+        # Commands not answered yet, oldest first, each (verb, its sender or recipient): a pipelining client sends
+        # many before the first is answered, and the server starts on each only when the one before is answered.
+        self._pending: deque[tuple[str, str]] = deque()
         self._in_data = False
+        self._data_arrived = False
         self._in_auth = False
         self._data_requested = False
         self._open: Attempt | None = None
-        self._pending_rcpt: deque[str] = deque()
         self._last_failure: tuple[int, str] | None = None
 
     # -- what the protocol reports ------------------------------------------------------------------------------
 
-    def client_line(self, line: str) -> None:
-        """A line the client sent outside DATA."""
+    def client_line(self, line: str) -> str | None:
+        """A line the client sent outside DATA. Returns its verb when it is a command (not AUTH data or message
+        content pipelined behind DATA), else None."""
         if self._in_auth:
             self._add("C", "*** (auth data)")
-            return
+            return None
         if self._data_requested:
-            return  # message content pipelined behind DATA: never logged as commands
+            return None  # message content pipelined behind DATA: never logged as commands
         verb = line.partition(" ")[0].partition(":")[0].upper()
-        words = line.split(" ", 3) if verb == "AUTH" else ()
-        self._add("C", f"{words[0]} {words[1]} ***" if len(words) > 2 else line)
-        self._pending.append(verb)
+        self._add("C", _masked(verb, line))
         self._data_requested = verb == "DATA"
-        if verb == "MAIL":
-            self._close_open()
+        address = ""
+        if verb == "MAIL" or verb == "RCPT":
             match = _PATH_RE.search(line)
-            sender = match.group(1) if match else line[10:].strip()
-            self._open = Attempt(self._log.next_attempt_seq(), self.id, _shared_text(sender))
-        elif verb == "RCPT":
-            match = _PATH_RE.search(line)
-            self._pending_rcpt.append(_shared_text(match.group(1) if match else line[8:].strip()))
-        elif verb in ("RSET", "QUIT", "HELO", "EHLO"):
-            self._close_open()
+            address = _shared_text(match.group(1) if match else line[10 if verb == "MAIL" else 8:].strip())
+        pending = self._pending
+        pending.append((verb, address))
+        if len(pending) == 1 and verb in _BEGIN_VERBS:  # nothing before it to answer: the server starts on it now
+            self._begin(verb, address)
+        return verb
+
+    def discarded_line(self, line: str) -> None:
+        """A line the client sent in plaintext after STARTTLS, before the handshake: shown, never executed."""
+        self._add("C", DISCARDED_PREFIX + _masked(line.partition(" ")[0].upper(), line))
 
     def data_finished(self, size: int) -> None:
         """The client ended DATA (the content itself is not logged, only its size)."""
+        self._data_arrived = True
         self._add("C", f"<{size} bytes of message data>")
 
-    def server_reply(self, line: str) -> None:
-        """A reply line the server sent."""
+    def server_reply(self, line: str) -> str | None:
+        """A reply line the server sent. Returns the verb of the command it answers when it is a final reply
+        (``""`` when none was pending, e.g. the greeting), else None."""
         self._add("S", line)
         if not line[:3].isdigit():
-            return
+            return None
         self._data_requested = False
         if line[3:4] == "-":  # a line of a multi-line reply, not its last
-            return
+            return None
         code = int(line[:3])
         if code == 354:
-            self._in_data = True
-            return
+            self._in_data, self._data_arrived = True, False
+            return None
         if code == 334:
             self._in_auth = True
-            return
+            return None
         self._in_auth = False
         self._in_data = False
-        verb = self._pending.popleft() if self._pending else ""
-        self._on_reply(verb, code, line[4:])
+        pending = self._pending
+        verb, address = pending.popleft() if pending else ("", "")
+        self._on_reply(verb, address, code, line[4:])
+        if pending and pending[0][0] in _BEGIN_VERBS:  # the server goes on with the next pipelined command
+            self._begin(*pending[0])
+        return verb
 
     def fault_fired(self, rule_id: str, description: str) -> None:
         """A fault rule fired in this session."""
@@ -203,14 +245,25 @@ class SessionRecord:
 
     @property
     def lines(self) -> list[TranscriptLine]:
-        """The transcript so far, each line with the seconds since the connection opened."""
+        """The transcript so far, each line with the seconds since the connection opened; where lines were not
+        kept, one line with direction ``-`` says how many."""
         start = self._start
-        return [TranscriptLine(round(at - start, 6), direction, text) for at, direction, text in list(self._lines)]
+        lines = [TranscriptLine(round(at - start, 6), direction, text) for at, direction, text in list(self._lines)]
+        dropped = self.lines_dropped
+        if dropped and len(lines) > _TRANSCRIPT_HEAD:
+            gap = TranscriptLine(lines[_TRANSCRIPT_HEAD].elapsed, "-", f"... {dropped:,} lines not kept ...")
+            lines.insert(_TRANSCRIPT_HEAD, gap)
+        return lines
 
     @property
     def in_data(self) -> bool:
-        """True between the 354 reply and the end of the message data."""
+        """True between the 354 reply and the reply to the message data."""
         return self._in_data
+
+    @property
+    def receiving_data(self) -> bool:
+        """True between the 354 reply and the end of the message data (not while the server answers it)."""
+        return self._in_data and not self._data_arrived
 
     @property
     def message_ids(self) -> list[str]:
@@ -226,11 +279,32 @@ class SessionRecord:
     def _add(self, direction: str, text: str) -> None:
         if len(text) > _MAX_LINE:
             text = text[:_MAX_LINE] + f"... ({len(text)} chars)"
-        self._lines.append((time.monotonic(), direction, text))
-        if len(self._lines) > MAX_TRANSCRIPT_LINES:
-            del self._lines[_TRANSCRIPT_HEAD : _TRANSCRIPT_HEAD + MAX_TRANSCRIPT_LINES // 2]
+        lines = self._lines
+        lines.append((time.monotonic(), direction, text))
+        self._chars += len(text)
+        if len(lines) >= MAX_TRANSCRIPT_LINES or self._chars > MAX_TRANSCRIPT_CHARS:  # >=: room for the gap line
+            self._trim()
 
-    def _on_reply(self, verb: str, code: int, text: str) -> None:
+    def _trim(self) -> None:
+        """Drop half the lines after the head at once, so that trimming costs O(1) per line on average."""
+        lines = self._lines
+        cut = (len(lines) - _TRANSCRIPT_HEAD) // 2
+        if cut > 0:
+            middle = slice(_TRANSCRIPT_HEAD, _TRANSCRIPT_HEAD + cut)
+            self._chars -= sum(len(line[2]) for line in lines[middle])
+            del lines[middle]
+            self.lines_dropped += cut
+
+    def _begin(self, verb: str, address: str) -> None:
+        """The server starts on a command: MAIL opens an attempt (so a fault it fires belongs to it), RSET, QUIT
+        and HELO/EHLO end the open one."""
+        if verb == "MAIL":
+            self._close_open()
+            self._open = Attempt(self._log.next_attempt_seq(), self.id, address)
+        elif verb in ("RSET", "QUIT", "HELO", "EHLO"):
+            self._close_open()
+
+    def _on_reply(self, verb: str, recipient: str, code: int, text: str) -> None:
         if code >= 400:
             self._last_failure = (code, text)
         attempt = self._open
@@ -239,11 +313,14 @@ class SessionRecord:
         if verb == "MAIL" and code >= 400:
             self._finish_open(code, text)
         elif verb == "RCPT":
-            recipient = self._pending_rcpt.popleft() if self._pending_rcpt else ""
             if code < 400:
-                attempt.recipients = _with_recipient(attempt.recipients, recipient)
+                attempt.recipient_count += 1
+                if attempt.recipient_count <= MAX_ATTEMPT_RECIPIENTS:
+                    attempt.recipients = _with_recipient(attempt.recipients, recipient)
             else:
-                attempt.rejected_recipients += ((recipient, code),)
+                attempt.rejected_count += 1
+                if attempt.rejected_count <= MAX_ATTEMPT_REFUSED:
+                    attempt.rejected_recipients += ((recipient, code),)
                 attempt.reply_code, attempt.kept_reply_text = code, text
         elif verb in ("DATA", "BDAT", ""):
             self._finish_open(code, text)
@@ -262,9 +339,13 @@ class SessionRecord:
             self._finish_open(self._open.reply_code, self._open.kept_reply_text)
 
     def _finish(self, attempt: Attempt) -> None:
-        self.attempts.append(attempt)
-        if len(self.attempts) > MAX_SESSION_ATTEMPTS:
-            del self.attempts[: MAX_SESSION_ATTEMPTS // 2]  # the log's own ring still has them
+        attempts = self.attempts
+        attempts.append(attempt)
+        self._attempt_chars += _cost(attempt)
+        if len(attempts) > MAX_SESSION_ATTEMPTS or self._attempt_chars > MAX_SESSION_ATTEMPT_CHARS:
+            cut = max(1, len(attempts) // 2)  # the log's own ring still has them
+            self._attempt_chars -= sum(map(_cost, attempts[:cut]))
+            del attempts[:cut]
         self._log.attempt_finished(attempt)
 
 

@@ -23,7 +23,7 @@ from mailtrap_lite import replies
 from mailtrap_lite.errors import OverBudgetError, StorageError
 from mailtrap_lite.faults import FaultContext, FaultEngine, Firing
 from mailtrap_lite.ids import new_id
-from mailtrap_lite.limits import IdleTimer
+from mailtrap_lite.limits import ClientClock, ConnectionCounter, Phase, TimeLimits
 from mailtrap_lite.message import Envelope, SmtpFacts, Summary, summarise, summary_is_quick
 from mailtrap_lite.sessions import SessionLog, SessionRecord
 from mailtrap_lite.smtp_data import smtp_data
@@ -83,15 +83,15 @@ class CaptureHandler:
         *,
         auth_enabled: bool,
         max_recipients: int,
-        max_connections: int = 0,
-        idle_timeout: float = 0,
+        connections: ConnectionCounter | None = None,
+        time_limits: TimeLimits | None = None,
     ) -> None:
         self.store = store
         self.faults = faults
         self.offers_auth = auth_enabled  # not ``auth_...``: aiosmtpd takes handler attributes named so for mechanisms
         self.max_recipients = max_recipients
-        self.max_connections = max_connections  # 0 = unlimited
-        self.idle_timeout = idle_timeout  # 0 = never
+        self.connections = connections or ConnectionCounter(0, 0)
+        self.time_limits = time_limits or TimeLimits(0, 0, 0, 0)
 
     def __dir__(self) -> Iterable[str]:
         """The hooks and AUTH mechanisms, which aiosmtpd looks up with ``dir()`` for every connection."""
@@ -220,8 +220,12 @@ class CaptureSMTP(SMTP):
         self._line_buffer = b""
         self._esmtp_codes = False
         self._continued: list[str] = []  # lines of a multi-line reply waiting for its last line
-        self._refusal: str | None = None  # replaces the greeting when the connection limit is reached
-        self._idle: IdleTimer | None = None
+        self._refusal: str | None = None  # replaces the greeting when a connection limit is reached
+        self._address: str | None = None  # the client's address, while it holds a connection slot
+        self._clock: ClientClock | None = None
+        # Lines that followed STARTTLS in plaintext: dropped once it is answered 220 (they were sent before the
+        # handshake, so anyone on the path could have written them), noted as usual when it is refused.
+        self._after_starttls: list[bytes] | None = None
 
     def __dir__(self) -> Iterable[str]:
         """The SMTP commands and AUTH mechanisms: what aiosmtpd looks for in ``dir()`` of each new connection.
@@ -239,13 +243,16 @@ class CaptureSMTP(SMTP):
             self.peer = f"{peername[0]}:{peername[1]}" if isinstance(peername, tuple) else str(peername or "")
             self.record.peer = self.peer
             self.record.tls = self.implicit_tls
-            limit = self.capture.max_connections
-            if limit and len(self.live) >= limit:
-                self._refusal = replies.TOO_MANY_CONNECTIONS
-            else:
+            address = peername[0] if isinstance(peername, tuple) else self.peer
+            self._refusal = self.capture.connections.admit(address)
+            if self._refusal is None:
+                self._address = address
                 self.live.add(self)
-            if self.capture.idle_timeout:
-                self._idle = IdleTimer(asyncio.get_running_loop(), self.capture.idle_timeout, self._close_idle)
+            else:
+                log.info("refused a connection from %s: %s", self.peer, self._refusal[4:])
+            limits = self.capture.time_limits
+            if limits.enabled:
+                self._clock = ClientClock(asyncio.get_running_loop(), limits, self._phase, self._time_is_up)
         else:
             self.record.tls = True
         super().connection_made(transport)
@@ -253,15 +260,18 @@ class CaptureSMTP(SMTP):
     def connection_lost(self, error: Exception | None) -> None:
         """Close the transcript; a transaction cut off mid-DATA stores nothing."""
         self.live.discard(self)
-        if self._idle is not None:
-            self._idle.cancel()
+        if self._address is not None:
+            self.capture.connections.release(self._address)
+            self._address = None
+        if self._clock is not None:
+            self._clock.cancel()
         self.record.close()
         super().connection_lost(error)
 
     def data_received(self, data: bytes) -> None:
         """Feed aiosmtpd, and copy command lines (never message content) into the transcript."""
-        if self._idle is not None:
-            self._idle.touch()
+        if self._clock is not None:
+            self._clock.received(len(data))
         if not self.record.in_data:
             self._note_lines(data)
         super().data_received(data)
@@ -270,11 +280,37 @@ class CaptureSMTP(SMTP):
         buffered = self._line_buffer + data
         *lines, rest = buffered.split(b"\n")
         self._line_buffer = rest[-1024:]
-        for line in lines:
-            self.record.client_line(line.rstrip(b"\r").decode("utf-8", "replace"))
-            if self.record.in_data:
+        if self._clock is not None:
+            self._clock.command_bytes(bool(lines), bool(rest))
+        self._note(lines)
+
+    def _note(self, lines: list[bytes]) -> None:
+        record = self.record
+        for index, line in enumerate(lines):
+            if self._after_starttls is not None:
+                self._after_starttls.extend(lines[index:])
+                return
+            verb = record.client_line(line.rstrip(b"\r").decode("utf-8", "replace"))
+            if record.in_data:
                 self._line_buffer = b""
-                break
+                return
+            if verb == "STARTTLS":
+                self._after_starttls = []
+
+    def _settle_after_starttls(self, reply: str) -> None:
+        """STARTTLS was answered: on ``220`` what followed it in plaintext is dropped (aiosmtpd empties its
+        buffer at the handshake, so none of it runs) and shown as such; on a refusal it is read as usual."""
+        held, self._after_starttls = self._after_starttls or [], None
+        if reply.startswith("220"):
+            held.append(self._line_buffer)
+            self._line_buffer = b""
+            if self._clock is not None:  # a dropped half line is no command the client is still sending
+                self._clock.command_bytes(completed=False, incomplete=False)
+            for line in held:
+                if line.strip():
+                    self.record.discarded_line(line.rstrip(b"\r").decode("utf-8", "replace"))
+        else:
+            self._note(held)
 
     @property
     def closing(self) -> bool:
@@ -293,8 +329,16 @@ class CaptureSMTP(SMTP):
         stored, and the 421 is not written into the middle of its upload."""
         self._close_with(None if self.record.in_data else replies.SHUTTING_DOWN)
 
-    def _close_idle(self) -> None:
-        self._close_with(replies.IDLE_TIMEOUT)
+    def _phase(self) -> Phase:
+        """What the connection is doing, for the time limits (see :class:`~mailtrap_lite.limits.ClientClock`)."""
+        record = self.record
+        if not record.in_data:
+            return "command"
+        return "data" if record.receiving_data else "busy"
+
+    def _time_is_up(self, reply: str) -> None:
+        log.info("closing the connection from %s: %s", self.peer, reply[4:])
+        self._close_with(reply)
 
     def _close_with(self, reply: str | None) -> None:
         transport = self.transport
@@ -326,7 +370,9 @@ class CaptureSMTP(SMTP):
             self.transport.close()
 
     async def _send(self, text: str) -> None:
-        self.record.server_reply(text)
+        answered = self.record.server_reply(text)
+        if answered == "STARTTLS" and self._after_starttls is not None:
+            self._settle_after_starttls(text)
         if text[3:4] == "-":  # a multi-line reply leaves in one write with its last line: one send, not one per line
             self._continued.append(text)
             return
@@ -363,6 +409,14 @@ class CaptureSMTP(SMTP):
         await super().smtp_AUTH(arg)
         if self.session is not None and self.session.authenticated:
             self.record.auth_user = _auth_user(self.session)
+
+    @same_help_as(SMTP.smtp_STARTTLS)
+    async def smtp_STARTTLS(self, arg: str) -> None:
+        """STARTTLS; inside TLS (after STARTTLS, or on the implicit-TLS port) it is refused with ``503 5.5.1``."""
+        if self.uses_tls:
+            await self.push(replies.TLS_ALREADY_ACTIVE)
+            return
+        await super().smtp_STARTTLS(arg)
 
     @same_help_as(SMTP.smtp_DATA)
     async def smtp_DATA(self, arg: str) -> None:

@@ -116,14 +116,15 @@ SCHEMAS: JSON = {
         ShownAsRaw={**STRING, "description": "Why the message is shown as raw (a parse limit); absent otherwise"},
     ),
     "Attempt": _record(
-        Sender=STRING, Recipients=_array(STRING), RejectedRecipients=_array(_record(Address=STRING, Code=INTEGER)),
+        Seq=INTEGER, Sender=STRING, Recipients=_array(STRING), RecipientCount=INTEGER,
+        RejectedRecipients=_array(_record(Address=STRING, Code=INTEGER)), RejectedCount=INTEGER,
         ReplyCode=INTEGER, ReplyText=STRING, Fault=NULLABLE_STRING, MessageID=NULLABLE_STRING, Accepted=BOOLEAN,
         Time=DATE_TIME,
     ),
     "Session": _record(
         optional=("Transcript",), ID=STRING, Peer=STRING, Helo=STRING, TLS=BOOLEAN, Username=STRING,
         Started=DATE_TIME, Ended=DATE_TIME, Duration=NUMBER, Faults=_array(STRING), MessageIDs=_array(STRING),
-        Attempts=_array(_ref("Attempt")),
+        Attempts=_array(_ref("Attempt")), TranscriptLinesNotKept=INTEGER,
         Transcript=_array(_record(Elapsed=NUMBER, Direction=STRING, Text=STRING)),
     ),
     "SendRequest": {**_object(
@@ -248,9 +249,12 @@ def _paths() -> JSON:
         "/api/v1/info": {"get": _op("Server information", {"200": _json("Info", _ref("Info"))})},
         "/api/v1/webui": {"get": _op("UI configuration", {"200": _json("Web UI settings", _ref("WebUI"))})},
         "/api/v1/sessions": {
-            "get": _op("SMTP sessions, newest first", {"200": _json("Sessions", _record(
-                total=INTEGER, start=INTEGER, count=INTEGER, sessions=_array(_ref("Session")))), "400": BAD},
-                [START, LIMIT]),
+            "get": _op("SMTP sessions, newest first (open ones, then finished ones by when they ended), without "
+                       "transcripts; `total` counts every session kept", {"200": _json("Sessions", _record(
+                           total=INTEGER, start=INTEGER, count=INTEGER, sessions=_array(_ref("Session")))),
+                           "400": BAD},
+                [_query("start", "How many sessions to skip", INTEGER),
+                 _query("limit", "Page size, default 50; 0 = all", INTEGER)]),
         },
         "/api/v1/session/{session_id}": {
             "get": _op("One SMTP session with its transcript", {"200": _json("Session", _ref("Session")),

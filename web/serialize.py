@@ -146,9 +146,12 @@ def headers(message: Message) -> dict[str, list[str]]:
 def attempt(value: Attempt) -> JSON:
     """One mail transaction of a session (our extension)."""
     return {
+        "Seq": value.seq,
         "Sender": value.sender,
         "Recipients": list(value.recipients),
+        "RecipientCount": value.recipient_count,
         "RejectedRecipients": [{"Address": a, "Code": c} for a, c in value.rejected_recipients],
+        "RejectedCount": value.rejected_count,
         "ReplyCode": value.reply_code,
         "ReplyText": value.reply_text,
         "Fault": value.fault,
@@ -159,7 +162,8 @@ def attempt(value: Attempt) -> JSON:
 
 
 def session(record: SessionRecord, transcript: bool = False) -> JSON:
-    """An SMTP session (our extension); ``transcript`` adds every line sent and received."""
+    """An SMTP session (our extension); ``transcript`` adds the lines sent and received that are kept (where
+    some were not, a line with direction ``-`` says how many, as does ``TranscriptLinesNotKept``)."""
     data: JSON = {
         "ID": record.id,
         "Peer": record.peer,
@@ -172,6 +176,7 @@ def session(record: SessionRecord, transcript: bool = False) -> JSON:
         "Faults": list(record.faults),
         "MessageIDs": record.message_ids,
         "Attempts": [attempt(a) for a in record.attempts],
+        "TranscriptLinesNotKept": record.lines_dropped,
     }
     if transcript:
         data["Transcript"] = [{"Elapsed": line.elapsed, "Direction": line.direction, "Text": line.text}
