@@ -11,9 +11,9 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn, TypeVar
 
 from mailtrap_lite.allowed_hosts import is_loopback_address
 from mailtrap_lite.auth import load_users
@@ -36,6 +36,7 @@ from mailtrap_lite.limits import (
 PROG = "mailtrap-lite"
 ENV_PREFIX = "MAILTRAP_LITE_"
 _TRUE = {"1", "true", "yes", "on"}
+_T = TypeVar("_T")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,15 +46,25 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{PROG}: error: {message}\n")
 
 
-def _address(flag: str) -> Any:
-    def parse(value: str) -> tuple[str, int]:
+def _checked_by(read: Callable[[str, str], _T], flag: str, metavar: str) -> Callable[[str], _T]:
+    """An argparse type from a configuration reader that raises ConfigError naming ``flag``."""
+
+    def parse(value: str) -> _T:
         try:
-            return parse_address(value, flag)
+            return read(value, flag)
         except ConfigError as error:
             raise argparse.ArgumentTypeError(error.problem) from None
 
-    parse.__name__ = "HOST:PORT"
+    parse.__name__ = metavar  # argparse names the type in its messages
     return parse
+
+
+def _address(flag: str) -> Callable[[str], tuple[str, int]]:
+    return _checked_by(parse_address, flag, "HOST:PORT")
+
+
+def _size(flag: str) -> Callable[[str], int]:
+    return _checked_by(parse_size, flag, "BYTES")
 
 
 def _count(value: str) -> int:
@@ -66,17 +77,6 @@ def _count(value: str) -> int:
     return number
 
 
-def _size(flag: str) -> Any:
-    def parse(value: str) -> int:
-        try:
-            return parse_size(value, flag)
-        except ConfigError as error:
-            raise argparse.ArgumentTypeError(error.problem) from None
-
-    parse.__name__ = "BYTES"
-    return parse
-
-
 def _positive(value: str) -> int:
     number = _count(value)
     if number < 1:
@@ -84,21 +84,22 @@ def _positive(value: str) -> int:
     return number
 
 
-def _seconds(value: str) -> float:
+def _number_of_seconds(value: str) -> float:
     try:
-        number = float(value)
+        return float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+
+
+def _seconds(value: str) -> float:
+    number = _number_of_seconds(value)
     if number <= 0:
         raise argparse.ArgumentTypeError(f"{value} must be more than 0")
     return number
 
 
 def _seconds_or_off(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    number = _number_of_seconds(value)
     if number < 0:
         raise argparse.ArgumentTypeError(f"{value} must not be negative")
     return number
