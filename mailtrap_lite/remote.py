@@ -35,6 +35,7 @@ from mailtrap_lite.tls import TlsFiles
 DEFAULT_SMTP_PORT = 1025
 _PAGE = 100
 _HTTP_GRACE = 10.0  # extra seconds an HTTP read may take beyond the long-poll's own timeout
+_BUSY_BACKOFF = 0.5  # seconds before asking again when the server has no free long-poll slot (503)
 
 
 class RemoteError(MailtrapError):
@@ -168,7 +169,9 @@ class RemoteSource:
             at_newest = sum(1 for created in self._created.values() if newest is not None and created >= newest)
         query = f"after:{newest.isoformat()}" if newest is not None else ""
         params = urllib.parse.urlencode({"query": query, "count": at_newest + 1, "timeout": f"{timeout:.3f}"})
-        self.api.request("GET", f"/api/v1/wait?{params}", timeout=timeout + _HTTP_GRACE, accept=(408,))
+        status, _ = self.api.request("GET", f"/api/v1/wait?{params}", timeout=timeout + _HTTP_GRACE, accept=(408, 503))
+        if status == 503:  # every long-poll slot of the server is taken: the caller looks again after a pause
+            time.sleep(min(_BUSY_BACKOFF, timeout))
 
     def _sync_messages(self, record: bool = True) -> None:
         """Catch up with the server's message list, newest first, until a page reaches messages already known."""
