@@ -79,11 +79,13 @@ class ApiReader(threading.Thread):
 
 
 class _Patient:
-    """A socket whose ``recv`` waits for data until ``stop`` is set (then it reads as closed)."""
+    """A socket whose ``recv`` waits for data until ``stop`` is set (then it reads as closed); ``sendall`` answers
+    the server's pings."""
 
     def __init__(self, sock: socket.socket, stop: Any) -> None:
         self.sock, self.stop = sock, stop
         sock.settimeout(0.5)
+        self.sendall = sock.sendall
 
     def recv(self, size: int) -> bytes:
         while True:
@@ -97,12 +99,14 @@ class _Patient:
 def watch_events(url: str, end_marker: str, connected: Any, stop: Any, out: Any) -> None:
     """A websocket client in its own process: reads every frame until the ``new`` event of ``end_marker`` (a
     Message-ID) or until ``stop`` is set, then puts (ids of ``new`` events in order, prune frames, whether the end
-    was seen) on ``out``."""
+    was seen, how the stream ended if the end was not seen) on ``out``."""
     sock, rest = connect(url.replace("http://", "ws://") + "/api/events")
     connected.set()
+    started = time.monotonic()
     order: list[str] = []
     prunes = 0
     seen_end = False
+    ended = "closed by the server"
     try:
         for payload in frames(_Patient(sock, stop), rest):  # type: ignore[arg-type]
             frame = json.loads(payload)
@@ -113,10 +117,12 @@ def watch_events(url: str, end_marker: str, connected: Any, stop: Any, out: Any)
                     seen_end = True
                     break
                 order.append(frame["Data"]["ID"])
-    except (OSError, ValueError):
-        pass  # the server cut us off: seen_end stays False
+    except (OSError, ValueError) as error:  # the server cut us off, or sent what is not a frame of ours
+        ended = f"{type(error).__name__}: {error}"
+    if stop.is_set():
+        ended = "stopped waiting for the end marker"
     sock.close()
-    out.put((order, prunes, seen_end))
+    out.put((order, prunes, seen_end, "" if seen_end else f"{ended}, {time.monotonic() - started:.0f} s in"))
 
 
 def drain(source: Any, into: list[str], done: threading.Event) -> threading.Thread:

@@ -105,6 +105,7 @@ class Figures:
     websocket_missing: int = 0
     websocket_prunes: int = 0
     websocket_saw_end: bool = False
+    websocket_end: str = ""  # how the stream ended when the end marker never came
     api_requests: int = 0
     api_5xx: int = 0
     api_no_answer: int = 0
@@ -225,10 +226,12 @@ def _stop_readers(readers: list[ApiReader], readers_done: threading.Event, drain
 def _events_seen(events: Any, stop_watching: Any, figures: Figures) -> list[str]:
     """The ids of the websocket client's ``new`` events in order; it is stopped if the end marker never came."""
     try:
-        order, figures.websocket_prunes, figures.websocket_saw_end = events.get(timeout=_EVENT_WAIT)
+        order, figures.websocket_prunes, figures.websocket_saw_end, figures.websocket_end = events.get(
+            timeout=_EVENT_WAIT)
     except queue.Empty:
         stop_watching.set()
-        order, figures.websocket_prunes, figures.websocket_saw_end = events.get(timeout=10)
+        order, figures.websocket_prunes, figures.websocket_saw_end, figures.websocket_end = events.get(
+            timeout=10)
     return list(order)
 
 
@@ -378,7 +381,7 @@ def judge(figures: Figures, limits: Limits) -> None:
         failures.append(f"{figures.api_no_answer} HTTP requests got no answer within {API_TIMEOUT:.0f} s")
     if not figures.websocket_saw_end or figures.websocket_missing:
         failures.append(f"the reading websocket client missed {figures.websocket_missing} new events"
-                        + ("" if figures.websocket_saw_end else " and was cut off or stopped receiving"))
+                        + ("" if figures.websocket_saw_end else f" and never saw the end ({figures.websocket_end})"))
     if figures.pruned and figures.websocket_saw_end and not figures.websocket_prunes:
         failures.append(f"{figures.pruned} messages went without a prune event")
     if figures.rss_mb_peak > figures.rss_mb_allowed:
@@ -418,7 +421,7 @@ def table(figures: Figures) -> str:
         ("messages held at the end (cap)", f"{figures.held_at_end} ({figures.cap}), counted by {figures.counted_by}"),
         ("reading websocket client: new events / missing / prunes",
          f"{figures.websocket_new_events} / {figures.websocket_missing} / {figures.websocket_prunes}"
-         + ("" if figures.websocket_saw_end else " (cut off or stopped receiving)")),
+         + ("" if figures.websocket_saw_end else f" (no end marker: {figures.websocket_end})")),
         ("API requests / 5xx / no answer / slowest",
          f"{figures.api_requests} / {figures.api_5xx} / {figures.api_no_answer} / {figures.api_worst_ms:.0f} ms"),
         ("API 5xx by route", _counts(figures.api_failed)),

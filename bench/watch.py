@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 GRACE = 10.0
 _NEW_EVENT = b'{"Type":"new","Data":{"ID":"'
+_CLOSE, _PING, _PONG = 0x8, 0x9, 0xA  # control frame opcodes
 
 
 def connect(url: str) -> tuple[socket.socket, bytes]:
@@ -49,8 +50,19 @@ def connect(url: str) -> tuple[socket.socket, bytes]:
     return sock, rest
 
 
+def _pong(ping_payload: bytes) -> bytes:
+    """The pong frame that answers a ping carrying ``ping_payload`` (at most 125 bytes); masked, as every frame a
+    client sends must be."""
+    mask = os.urandom(4)
+    masked = bytes(byte ^ mask[index % 4] for index, byte in enumerate(ping_payload))
+    return bytes([0x80 | _PONG, 0x80 | len(ping_payload)]) + mask + masked
+
+
 def frames(sock: socket.socket, buffer: bytes) -> Iterator[bytes]:
-    """The payload of each frame the server sends (servers do not mask), until it closes the connection."""
+    """The payload of each data frame the server sends (servers do not mask), until it closes the connection.
+
+    A ping is answered with a pong and, like a pong, not yielded: the server pings every 25 s and closes a
+    connection that leaves a ping unanswered until the next one."""
     while True:
         offset = 0
         while len(buffer) - offset >= 2:
@@ -61,10 +73,14 @@ def frames(sock: socket.socket, buffer: bytes) -> Iterator[bytes]:
                 length, start = int.from_bytes(buffer[start : start + 8], "big"), start + 8
             if len(buffer) < start + length:
                 break
-            if buffer[offset] & 0x0F == 0x8:  # a close frame
-                return
-            yield buffer[start : start + length]
+            opcode, payload = buffer[offset] & 0x0F, buffer[start : start + length]
             offset = start + length
+            if opcode == _CLOSE:
+                return
+            if opcode == _PING:
+                sock.sendall(_pong(payload))
+            elif opcode != _PONG:
+                yield payload
         chunk = sock.recv(65536)
         if not chunk:
             return
