@@ -46,6 +46,7 @@ _QUICK_HEADER_BYTES = 4 * 1024  # the stdlib's address parser is slower than lin
 _QUICK_SUMMARY_PARTS = 50
 _DASH_LINE_START = re.compile(rb"\n--")
 _FEED_BYTES = 1024 * 1024
+_WORD_RUN_CHARS = 1024 * 1024
 
 
 @functools.lru_cache(maxsize=1024)
@@ -226,7 +227,7 @@ class Message:
         Computed on each call, not kept: searches look words up in the store's index
         (:mod:`mailtrap_lite.search_index`) and read this text only to confirm a phrase.
         """
-        return " ".join(search_words(self))
+        return " ".join(" ".join(run) for run in search_words(self) if run)
 
     @property
     def body(self) -> ParsedBody:
@@ -573,11 +574,12 @@ def plain_snippet(body: bytes, quoted_printable: bool) -> str:
     return _snippet(decode_body(body, quoted_printable)[:_SNIPPET_SOURCE])
 
 
-def search_words(message: Message) -> list[str]:
-    """The words of a message's search text, in order: lower-cased, split on whitespace.
+def search_words(message: Message) -> Iterator[list[str]]:
+    """The words of a message's search text, in order, a run of them at a time: lower-cased, split on whitespace.
 
     Addresses, subject, body text (the HTML's text when there is HTML) and attachment names; the search text is
-    these words joined by single spaces.
+    these words joined by single spaces. The body goes ``_WORD_RUN_CHARS`` characters at a time: a list of every
+    word of a 23 MiB message shown as raw held 200 MiB at once; a run holds what one piece has.
     """
     summary = message.summary
     if summary.kept_snippet is None:  # plain text mail: its summary read it already and kept how it is encoded
@@ -587,7 +589,24 @@ def search_words(message: Message) -> list[str]:
         content = html_to_text(body.html) if body.html else body.text
         names = " ".join(p.filename for p in (*body.attachments, *body.inline))
     addresses = " ".join(str(a) for a in (summary.from_, *summary.to, *summary.cc, *summary.bcc, *summary.reply_to))
-    return f"{addresses} {summary.subject} {content} {names}".lower().split()
+    yield f"{addresses} {summary.subject}".lower().split()
+    yield from _word_runs(content)
+    yield names.lower().split()
+
+
+def _word_runs(text: str) -> Iterator[list[str]]:
+    """The lower-cased words of ``text`` in order, a list per piece of about ``_WORD_RUN_CHARS`` characters (a word
+    across a piece's end goes with the next piece, so every word is whole and lower-cased in its own context)."""
+    carry = ""
+    for start in range(0, len(text), _WORD_RUN_CHARS):
+        piece = carry + text[start : start + _WORD_RUN_CHARS]
+        carry = ""
+        if start + _WORD_RUN_CHARS < len(text) and not piece[-1].isspace():
+            carry = piece.rsplit(None, 1)[-1]
+            piece = piece[: len(piece) - len(carry)]
+        yield piece.lower().split()
+    if carry:
+        yield carry.lower().split()
 
 
 def _walk(part: EmailMessage, path: str, depth: int = 0) -> Iterator[tuple[str, EmailMessage]]:
