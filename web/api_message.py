@@ -60,7 +60,11 @@ def _read(message: Message) -> Message:
 def message(message_id: str) -> Response:
     """The full message (marks it read)."""
     found = _read(find_message(message_id))
-    return built_within_budget(found, lambda: jsonify(message_detail(found, mail_server().store)))
+
+    def detail() -> Response:
+        return jsonify(message_detail(found, mail_server().store))
+
+    return built_within_budget(len(found.text) + len(found.html), detail)
 
 
 @api_message.get("/api/v1/message/<message_id>/headers")
@@ -151,7 +155,7 @@ def view_html(message_id: str) -> Response:
     found = _read(find_message(message_id))
     if not found.html:
         raise not_found("This message does not contain a HTML part")
-    response = built_within_budget(found, lambda: Response(_inline_html(found), mimetype="text/html"))
+    response = built_within_budget(len(found.html), lambda: Response(_inline_html(found), mimetype="text/html"))
     images = "'self' data: http: https:" if request.args.get("remote") in ("1", "true") else "'self' data:"
     response.headers["Content-Security-Policy"] = _VIEW_POLICY.format(images=images)
     return response
@@ -161,4 +165,4 @@ def view_html(message_id: str) -> Response:
 def view_text(message_id: str) -> Response:
     """The text body."""
     found = _read(find_message(message_id))
-    return _captured_text(built_within_budget(found, lambda: Response(found.text)))
+    return _captured_text(built_within_budget(len(found.text), lambda: Response(found.text)))
