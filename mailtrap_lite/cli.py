@@ -32,6 +32,7 @@ from mailtrap_lite.limits import (
     DEFAULT_DATA_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS_PER_IP,
 )
+from mailtrap_lite.malloc_tuning import return_large_frees
 
 PROG = "mailtrap-lite"
 ENV_PREFIX = "MAILTRAP_LITE_"
@@ -277,6 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the server until SIGINT or SIGTERM. Returns the process exit status."""
     from mailtrap_lite.server import MailServer
 
+    return_large_frees()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -119,7 +119,9 @@ class SearchIndex:
         slow part) and added under it one message at a time, so mail keeps arriving meanwhile; two searches
         catching up at once may both read a message, and only the first adds it."""
         for message in self._source.since(self._indexed_upto):
-            words = set(search_words(message))  # dropped at once: kept alive longer, they cost the GC more
+            words: set[str] = set()  # dropped at once: kept alive longer, they cost the GC more
+            for run in search_words(message):
+                words.update(run)
             with self._lock:
                 if message.seq > self._indexed_upto:
                     self._add(message.seq, words)

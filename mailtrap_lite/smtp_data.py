@@ -86,6 +86,7 @@ async def read_message_data(
     if too_much or (size_limit and size > size_limit):
         return DataOutcome(b"", TOO_MUCH_DATA)
     content = b"".join(chunks)
+    chunks.clear()  # a maximum-size message is held once from here on, not twice
     if _has_long_line(content, line_length_limit):
         return DataOutcome(b"", LINE_TOO_LONG)
     return DataOutcome(_unstuff(content))

@@ -229,6 +229,7 @@ class MessageStore:
             for state in self._states.values():
                 state.message.forget_views()
             self._states.clear()
+            self._search_index = SearchIndex(self, self._lock)  # deleted mail's words go now, not at a later search
             self._total_size = 0
             self._tag_counts.clear()
             self._unread = 0

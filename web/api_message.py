@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from mailtrap_lite.message import Message
 from mailtrap_lite.web.errors import not_found
+from mailtrap_lite.web.large_responses import built_within_budget
 from mailtrap_lite.web.lookup import LATEST, find_message, mail_server, wants_download
 from mailtrap_lite.web.serialize import headers, message_detail
 
@@ -59,7 +60,11 @@ def _read(message: Message) -> Message:
 def message(message_id: str) -> Response:
     """The full message (marks it read)."""
     found = _read(find_message(message_id))
-    return jsonify(message_detail(found, mail_server().store))
+
+    def detail() -> Response:
+        return jsonify(message_detail(found, mail_server().store))
+
+    return built_within_budget(len(found.text) + len(found.html), detail)
 
 
 @api_message.get("/api/v1/message/<message_id>/headers")
@@ -150,7 +155,7 @@ def view_html(message_id: str) -> Response:
     found = _read(find_message(message_id))
     if not found.html:
         raise not_found("This message does not contain a HTML part")
-    response = Response(_inline_html(found), mimetype="text/html")
+    response = built_within_budget(len(found.html), lambda: Response(_inline_html(found), mimetype="text/html"))
     images = "'self' data: http: https:" if request.args.get("remote") in ("1", "true") else "'self' data:"
     response.headers["Content-Security-Policy"] = _VIEW_POLICY.format(images=images)
     return response
@@ -159,4 +164,5 @@ def view_html(message_id: str) -> Response:
 @api_message.get("/view/<message_id>.txt")
 def view_text(message_id: str) -> Response:
     """The text body."""
-    return _captured_text(Response(_read(find_message(message_id)).text))
+    found = _read(find_message(message_id))
+    return _captured_text(built_within_budget(len(found.text), lambda: Response(found.text)))

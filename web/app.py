@@ -16,6 +16,7 @@ from mailtrap_lite.web.api_server import RuntimeStats, api_server
 from mailtrap_lite.web.api_tags import api_tags
 from mailtrap_lite.web.errors import register_error_handlers, text_response
 from mailtrap_lite.web.events import EventHub, events
+from mailtrap_lite.web.large_responses import IN_FLIGHT_BYTES, WAIT_SECONDS, InFlightBytes
 from mailtrap_lite.web.openapi import api_docs
 from mailtrap_lite.web.security import install_security
 from mailtrap_lite.web.ui import ui
@@ -37,6 +38,7 @@ def create_app(server: MailServer) -> Flask:
     events_hub = app.extensions["mailtrap_events"] = EventHub(server)
     stats = app.extensions["mailtrap_stats"] = RuntimeStats()
     app.extensions["mailtrap_wait_slots"] = WaitSlots(server.config.http_workers // 2)
+    app.extensions["mailtrap_large_responses"] = InFlightBytes(IN_FLIGHT_BYTES, WAIT_SECONDS)
     server.bus.subscribe(stats.on_event)
     if server.config.verbosity <= 0:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access-log line per request
