@@ -10,8 +10,6 @@ reason in :attr:`Summary.shown_as_raw`.
 
 from __future__ import annotations
 
-import email
-import email.policy
 import functools
 import hashlib
 import html as html_module
@@ -24,6 +22,7 @@ from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 
 from mailtrap_lite.html_text import html_to_text
+from mailtrap_lite.mime_feed import parse_bytes
 from mailtrap_lite.mime_limits import MAX_COMMENT_NESTING, comment_nesting, scan
 from mailtrap_lite.parse_cache import ViewCache
 from mailtrap_lite.plain_mail import body_start, decode_body, plain_body, read_plain
@@ -352,9 +351,7 @@ Predicate = Callable[[Message], bool]  # a test of one message: a search, a wait
 
 def parse_raw(raw: bytes) -> EmailMessage:
     """Parse raw bytes with ``policy.default``; the parser itself tolerates broken MIME."""
-    parsed = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(parsed, EmailMessage)
-    return parsed
+    return parse_bytes(raw)
 
 
 def _header_str(msg: EmailMessage, name: str) -> str:
