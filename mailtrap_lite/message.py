@@ -22,7 +22,7 @@ from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 
 from mailtrap_lite.html_text import html_to_text
-from mailtrap_lite.mime_feed import parse_bytes
+from mailtrap_lite.mime_feed import decoded_payload, parse_bytes
 from mailtrap_lite.mime_limits import MAX_COMMENT_NESTING, comment_nesting, scan
 from mailtrap_lite.parse_cache import ViewCache
 from mailtrap_lite.plain_mail import body_start, decode_body, plain_body, read_plain
@@ -590,7 +590,7 @@ def _walk(part: EmailMessage, path: str, depth: int = 0) -> Iterator[tuple[str, 
 
 def _decoded(part: EmailMessage) -> bytes:
     try:
-        payload = part.get_payload(decode=True)
+        payload = decoded_payload(part)
     except Exception:
         payload = None
     if isinstance(payload, bytes):
