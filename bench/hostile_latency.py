@@ -123,7 +123,7 @@ def _plain(size: int) -> bytes:
 
 def run(scale: float) -> list[dict[str, object]]:
     """Deliver each poison message beside the normal sender; one row of figures per poison."""
-    server = ServerUnderTest(0, [])
+    server = ServerUnderTest([])
     stop = threading.Event()
     watcher = threading.Thread(target=_drain_events, args=(server.http_url, stop), daemon=True)
     watcher.start()

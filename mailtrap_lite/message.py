@@ -27,6 +27,7 @@ from mailtrap_lite.mime_limits import MAX_COMMENT_NESTING, comment_nesting, scan
 from mailtrap_lite.parse_cache import ViewCache
 from mailtrap_lite.plain_mail import body_start, decode_body, plain_body, read_plain
 from mailtrap_lite.raw_view import MAX_SUMMARY_TEXT, cap_text, header_end, read_raw_headers
+from mailtrap_lite.text_pieces import decoded_text, whitespace_pieces
 from mailtrap_lite.timestamps import share_zone
 
 _SNIPPET_LENGTH = 250
@@ -556,8 +557,9 @@ def plain_snippet(body: bytes, quoted_printable: bool) -> str:
     return _snippet(decode_body(body, quoted_printable)[:_SNIPPET_SOURCE])
 
 
-def search_words(message: Message) -> list[str]:
-    """The words of a message's search text, in order: lower-cased, split on whitespace.
+def search_words(message: Message) -> Iterator[str]:
+    """The words of a message's search text, in order: lower-cased, split on whitespace (a piece of the text at a
+    time, so that a huge message's words are never listed all at once).
 
     Addresses, subject, body text (the HTML's text when there is HTML) and attachment names; the search text is
     these words joined by single spaces.
@@ -570,7 +572,9 @@ def search_words(message: Message) -> list[str]:
         content = html_to_text(body.html) if body.html else body.text
         names = " ".join(p.filename for p in (*body.attachments, *body.inline))
     addresses = " ".join(str(a) for a in (summary.from_, *summary.to, *summary.cc, *summary.bcc, *summary.reply_to))
-    return f"{addresses} {summary.subject} {content} {names}".lower().split()
+    text = f"{addresses} {summary.subject} {content} {names}"
+    for piece in whitespace_pieces(text):
+        yield from piece.lower().split()
 
 
 def _walk(part: EmailMessage, path: str, depth: int = 0) -> Iterator[tuple[str, EmailMessage]]:
@@ -603,10 +607,9 @@ def _text_of(part: EmailMessage) -> str:
     data = _decoded(part)
     charset = part.get_content_charset() or "utf-8"
     try:
-        text = data.decode(charset, "replace")
+        return decoded_text(data, charset)
     except (LookupError, ValueError):  # an unknown charset, or a name Python refuses (e.g. one with a NUL)
-        text = data.decode("utf-8", "replace")
-    return text.replace("\r\n", "\n")
+        return decoded_text(data)
 
 
 def _disposition(part: EmailMessage) -> str:
@@ -660,7 +663,7 @@ def _raw_body(raw: bytes, problem: str) -> ParsedBody:
     """The view of a message shown as raw: its headers read line by line, its whole source as its text."""
     return ParsedBody(
         headers=read_raw_headers(raw),
-        text=raw.decode("utf-8", "replace").replace("\r\n", "\n"),
+        text=decoded_text(raw),
         html="",
         attachments=(),
         inline=(),
@@ -719,7 +722,8 @@ def _find_links(text: str, html: str) -> tuple[str, ...]:
         url = html_module.unescape(match.group(1))
         if url.lower().startswith(("http://", "https://")):
             found.setdefault(url, None)
-    for match in _LINK_RE.finditer(text):
-        found.setdefault(match.group(0).rstrip(_TRAILING_PUNCTUATION), None)
+    for piece in whitespace_pieces(text):  # (a link has no whitespace in it)
+        for match in _LINK_RE.finditer(piece):
+            found.setdefault(match.group(0).rstrip(_TRAILING_PUNCTUATION), None)
     return tuple(found)
 
