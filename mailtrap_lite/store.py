@@ -106,7 +106,7 @@ class MessageStore:
         self._last_seq = 0
         self._unread = 0
         self.deleted_total = 0
-        self._search_index = SearchIndex(self, self._lock)
+        self._search_index = SearchIndex(self)
 
     # -- writing ----------------------------------------------------------------------------------------------
 
