@@ -10,10 +10,6 @@ reason in :attr:`Summary.shown_as_raw`.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import email
-import email.policy
 import functools
 import hashlib
 import html as html_module
@@ -24,14 +20,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
-from email.parser import BytesFeedParser
 from email.utils import getaddresses, parsedate_to_datetime
 
 from mailtrap_lite.html_text import html_to_text
+from mailtrap_lite.mime_feed import decoded_payload, parse_bytes
 from mailtrap_lite.mime_limits import MAX_COMMENT_NESTING, comment_nesting, scan
 from mailtrap_lite.parse_cache import ViewCache
 from mailtrap_lite.plain_mail import body_start, decode_body, plain_body, read_plain
 from mailtrap_lite.raw_view import MAX_SUMMARY_TEXT, cap_text, header_end, read_raw_headers
+from mailtrap_lite.text_pieces import decoded_text, whitespace_pieces
 from mailtrap_lite.timestamps import share_zone
 
 _SNIPPET_LENGTH = 250
@@ -45,8 +42,6 @@ _QUICK_SUMMARY_BYTES = 256 * 1024
 _QUICK_HEADER_BYTES = 4 * 1024  # the stdlib's address parser is slower than linear on long header values
 _QUICK_SUMMARY_PARTS = 50
 _DASH_LINE_START = re.compile(rb"\n--")
-_FEED_BYTES = 1024 * 1024
-_WORD_RUN_CHARS = 1024 * 1024
 
 
 @functools.lru_cache(maxsize=1024)
@@ -227,7 +222,7 @@ class Message:
         Computed on each call, not kept: searches look words up in the store's index
         (:mod:`mailtrap_lite.search_index`) and read this text only to confirm a phrase.
         """
-        return " ".join(" ".join(run) for run in search_words(self) if run)
+        return " ".join(search_words(self))
 
     @property
     def body(self) -> ParsedBody:
@@ -357,19 +352,8 @@ Predicate = Callable[[Message], bool]  # a test of one message: a search, a wait
 
 
 def parse_raw(raw: bytes) -> EmailMessage:
-    """Parse raw bytes with ``policy.default``; the parser itself tolerates broken MIME.
-
-    The bytes are fed to the parser ``_FEED_BYTES`` at a time: ``email.message_from_bytes`` decodes the whole
-    message to one string first and splits it into lines all at once, which peaks at 7.7 times a 22.5 MiB message
-    (174 MiB), against 2.8 times (63 MiB, most of it the parsed message itself) fed in pieces. Same result: the
-    parser reads its input line by line whichever way it arrives.
-    """
-    parser = BytesFeedParser(policy=email.policy.default)
-    for start in range(0, len(raw), _FEED_BYTES):
-        parser.feed(raw[start : start + _FEED_BYTES])
-    parsed = parser.close()
-    assert isinstance(parsed, EmailMessage)
-    return parsed
+    """Parse raw bytes with ``policy.default``; the parser itself tolerates broken MIME."""
+    return parse_bytes(raw)
 
 
 def _header_str(msg: EmailMessage, name: str) -> str:
@@ -574,12 +558,12 @@ def plain_snippet(body: bytes, quoted_printable: bool) -> str:
     return _snippet(decode_body(body, quoted_printable)[:_SNIPPET_SOURCE])
 
 
-def search_words(message: Message) -> Iterator[list[str]]:
-    """The words of a message's search text, in order, a run of them at a time: lower-cased, split on whitespace.
+def search_words(message: Message) -> Iterator[str]:
+    """The words of a message's search text, in order: lower-cased, split on whitespace (a piece of the text at a
+    time, so that a huge message's words are never listed all at once).
 
     Addresses, subject, body text (the HTML's text when there is HTML) and attachment names; the search text is
-    these words joined by single spaces. The body goes ``_WORD_RUN_CHARS`` characters at a time: a list of every
-    word of a 23 MiB message shown as raw held 200 MiB at once; a run holds what one piece has.
+    these words joined by single spaces (a list of every word of a 23 MiB message shown as raw held 200 MiB).
     """
     summary = message.summary
     if summary.kept_snippet is None:  # plain text mail: its summary read it already and kept how it is encoded
@@ -589,24 +573,9 @@ def search_words(message: Message) -> Iterator[list[str]]:
         content = html_to_text(body.html) if body.html else body.text
         names = " ".join(p.filename for p in (*body.attachments, *body.inline))
     addresses = " ".join(str(a) for a in (summary.from_, *summary.to, *summary.cc, *summary.bcc, *summary.reply_to))
-    yield f"{addresses} {summary.subject}".lower().split()
-    yield from _word_runs(content)
-    yield names.lower().split()
-
-
-def _word_runs(text: str) -> Iterator[list[str]]:
-    """The lower-cased words of ``text`` in order, a list per piece of about ``_WORD_RUN_CHARS`` characters (a word
-    across a piece's end goes with the next piece, so every word is whole and lower-cased in its own context)."""
-    carry = ""
-    for start in range(0, len(text), _WORD_RUN_CHARS):
-        piece = carry + text[start : start + _WORD_RUN_CHARS]
-        carry = ""
-        if start + _WORD_RUN_CHARS < len(text) and not piece[-1].isspace():
-            carry = piece.rsplit(None, 1)[-1]
-            piece = piece[: len(piece) - len(carry)]
-        yield piece.lower().split()
-    if carry:
-        yield carry.lower().split()
+    text = f"{addresses} {summary.subject} {content} {names}"
+    for piece in whitespace_pieces(text):
+        yield from piece.lower().split()
 
 
 def _walk(part: EmailMessage, path: str, depth: int = 0) -> Iterator[tuple[str, EmailMessage]]:
@@ -625,11 +594,8 @@ def _walk(part: EmailMessage, path: str, depth: int = 0) -> Iterator[tuple[str, 
 
 
 def _decoded(part: EmailMessage) -> bytes:
-    fast = _clean_base64(part)
-    if fast is not None:
-        return fast
     try:
-        payload = part.get_payload(decode=True)
+        payload = decoded_payload(part)
     except Exception:
         payload = None
     if isinstance(payload, bytes):
@@ -638,32 +604,13 @@ def _decoded(part: EmailMessage) -> bytes:
     return raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
 
 
-def _clean_base64(part: EmailMessage) -> bytes | None:
-    """A base64 part's content when its lines are strictly valid base64, else None (the stdlib decodes it then).
-
-    The stdlib's decoder checks the whole payload for surrogates, then splits it into a list of lines and joins
-    them again: 101 MiB at its peak for a 22.5 MiB attachment, against 45 MiB here. Its last step is this same
-    ``b64decode(..., validate=True)`` when the length needs no padding, so the bytes are the same; anything else
-    (bad padding, stray characters, 8-bit bytes) still goes the stdlib's way.
-    """
-    payload = part.get_payload()
-    if str(part.get("Content-Transfer-Encoding", "")).lower() != "base64" or not isinstance(payload, str):
-        return None
-    try:
-        encoded = payload.encode("ascii").translate(None, b"\r\n")
-        return base64.b64decode(encoded, validate=True) if len(encoded) % 4 == 0 else None
-    except (UnicodeEncodeError, binascii.Error):
-        return None
-
-
 def _text_of(part: EmailMessage) -> str:
     data = _decoded(part)
     charset = part.get_content_charset() or "utf-8"
     try:
-        text = data.decode(charset, "replace")
+        return decoded_text(data, charset)
     except (LookupError, ValueError):  # an unknown charset, or a name Python refuses (e.g. one with a NUL)
-        text = data.decode("utf-8", "replace")
-    return text.replace("\r\n", "\n")
+        return decoded_text(data)
 
 
 def _disposition(part: EmailMessage) -> str:
@@ -732,7 +679,7 @@ def _raw_body(raw: bytes, problem: str) -> ParsedBody:
     """The view of a message shown as raw: its headers read line by line, its whole source as its text."""
     return ParsedBody(
         headers=read_raw_headers(raw),
-        text=raw.decode("utf-8", "replace").replace("\r\n", "\n"),
+        text=decoded_text(raw),
         html="",
         attachments=(),
         inline=(),
@@ -791,7 +738,8 @@ def _find_links(text: str, html: str) -> tuple[str, ...]:
         url = html_module.unescape(match.group(1))
         if url.lower().startswith(("http://", "https://")):
             found.setdefault(url, None)
-    for match in _LINK_RE.finditer(text):
-        found.setdefault(match.group(0).rstrip(_TRAILING_PUNCTUATION), None)
+    for piece in whitespace_pieces(text):  # (a link has no whitespace in it)
+        for match in _LINK_RE.finditer(piece):
+            found.setdefault(match.group(0).rstrip(_TRAILING_PUNCTUATION), None)
     return tuple(found)
 

@@ -13,6 +13,8 @@ import binascii
 import re
 from dataclasses import dataclass
 
+from mailtrap_lite.text_pieces import decoded_text
+
 _CONTENT_TYPE = re.compile(r'text/plain(?:\s*;\s*charset\s*=\s*"?(?:utf-8|us-ascii)"?)?\s*', re.IGNORECASE)
 _MESSAGE_ID = re.compile(r"\s*<[^<>\s]+>\s*")
 _HEADER_NAME = re.compile(r"[!-9;-~]+")  # printable ASCII except the colon (RFC 5322 section 2.2)
@@ -63,7 +65,7 @@ def decode_body(body: bytes, quoted_printable: bool) -> str:
     """The text of a plain body (or of any part of it that ends at a line break), as the stdlib would decode it."""
     if quoted_printable:
         body = binascii.a2b_qp(body)  # what the stdlib's get_payload(decode=True) does for this encoding
-    return body.decode("utf-8", "replace").replace("\r\n", "\n")
+    return decoded_text(body)
 
 
 def body_start(body: bytes, size: int) -> bytes | None:

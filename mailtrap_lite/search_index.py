@@ -15,9 +15,11 @@ once and an ``array('I')`` otherwise.
 Deleted messages stay in the postings (a search only ever tests the messages still stored) until they outnumber
 the stored ones, when the next search drops them, so a capped store with churn does not grow the index.
 
-Searches run on the HTTP threads while SMTP stores mail on its own thread. The index lives under the store's lock
-(one lock, so no order to get wrong): a search reads the words of new mail without it and takes it only to add
-them and to answer. Dropping deleted mail is done under the lock in one go.
+Searches run on the HTTP threads while SMTP stores mail on its own thread. The index has a lock of its own, not the
+store's: adding the words of a huge message (hundreds of thousands) takes 100+ ms, and under the store's lock that
+held up every message being stored, and so every SMTP reply. A search reads the words of new mail without the lock
+and takes it only to add them and to answer. Dropping deleted mail is done under it in one go; the index's lock is
+taken before the store's, never after.
 """
 
 from __future__ import annotations
@@ -57,9 +59,9 @@ class MessageSource(Protocol):
 class SearchIndex:
     """Words to message sequence numbers for the messages of one store; safe to search from several threads."""
 
-    def __init__(self, source: MessageSource, lock: threading.RLock) -> None:
+    def __init__(self, source: MessageSource) -> None:
         self._source = source
-        self._lock = lock  # the store's: a search holds it to read or change the index, not to read messages
+        self._lock = threading.Lock()  # a search holds it to read or change the index, not to read messages
         self._postings: dict[str, Postings] = {}
         self._vocabulary = "\n"  # every word, each followed by "\n"
         self._new_words: list[str] = []  # words not yet in _vocabulary
@@ -119,9 +121,7 @@ class SearchIndex:
         slow part) and added under it one message at a time, so mail keeps arriving meanwhile; two searches
         catching up at once may both read a message, and only the first adds it."""
         for message in self._source.since(self._indexed_upto):
-            words: set[str] = set()  # dropped at once: kept alive longer, they cost the GC more
-            for run in search_words(message):
-                words.update(run)
+            words = set(search_words(message))  # dropped at once: kept alive longer, they cost the GC more
             with self._lock:
                 if message.seq > self._indexed_upto:
                     self._add(message.seq, words)

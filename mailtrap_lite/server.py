@@ -13,7 +13,7 @@ import errno
 import logging
 import socket
 import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import fields, replace
 from typing import Any
 
@@ -166,6 +166,10 @@ class MailServer:
             "authenticator": Authenticator(config.smtp_users if config.smtp_auth == "required" else None),
         }
         loop = asyncio.new_event_loop()
+        # Large mail is summarised in this loop's executor (CaptureHandler.handle_DATA). One thread: the parse is
+        # Python code, so more threads would not summarise faster, only compete with the loop for the interpreter
+        # (with six at once, the loop's replies waited 100-300 ms for it). The loop's close() shuts it down.
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailtrap-lite-summary"))
         self._loop = loop
         ready: Future[None] = Future()
 

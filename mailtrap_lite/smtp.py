@@ -154,8 +154,9 @@ class CaptureHandler:
         received_at = local_time()
         summary: Summary | None = None
         if not summary_is_quick(raw):
-            # Large or multipart mail is summarised in a worker thread: only this client waits for it, every other
-            # session on the loop keeps getting its replies (the loop then reads the summary ready-made).
+            # Large or multipart mail is summarised in a worker thread (the loop's executor, one thread: see
+            # MailServer._start_smtp): only this client waits for it, every other session on the loop keeps getting
+            # its replies (the loop then reads the summary ready-made).
             summary = await asyncio.to_thread(summarise, raw, mail_envelope, received_at)
             if server.closing:
                 return replies.SHUTTING_DOWN

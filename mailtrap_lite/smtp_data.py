@@ -31,6 +31,7 @@ from aiosmtpd.smtp import SMTP
 
 _END_OF_LINE = b"\r\n"
 _DOT_LINE = b".\r\n"
+_SLICE = 1024 * 1024  # content larger than this is un-stuffed in slices of about this size
 TOO_MUCH_DATA = "552 Error: Too much mail data"
 LINE_TOO_LONG = "500 Line too long (see RFC5321 4.5.3.1.6)"
 NEED_RCPT = "503 Error: need RCPT command"
@@ -89,7 +90,9 @@ async def read_message_data(
     chunks.clear()  # a maximum-size message is held once from here on, not twice
     if _has_long_line(content, line_length_limit):
         return DataOutcome(b"", LINE_TOO_LONG)
-    return DataOutcome(_unstuff(content))
+    if len(content) <= _SLICE:
+        return DataOutcome(_unstuff(content))
+    return DataOutcome(await _unstuff_in_slices(content))
 
 
 def _has_long_line(content: bytes, limit: int) -> bool:
@@ -104,6 +107,21 @@ def _has_long_line(content: bytes, limit: int) -> bool:
             return True
         position = last + len(_END_OF_LINE)
     return False
+
+
+async def _unstuff_in_slices(content: bytes) -> bytes:
+    """:func:`_unstuff` for large content, one slice of about ``_SLICE`` bytes at a time with the loop let run in
+    between: un-stuffing 23 MiB at once holds the SMTP loop (every other client) for tens of milliseconds. Each
+    slice ends just after a CRLF, so it starts at a line start, where a transparency dot can be."""
+    pieces = []
+    start = 0
+    while start < len(content):
+        end = content.find(_END_OF_LINE, start + _SLICE)
+        end = len(content) if end < 0 else end + len(_END_OF_LINE)
+        pieces.append(_unstuff(content[start:end]))
+        start = end
+        await asyncio.sleep(0)
+    return b"".join(pieces)
 
 
 def _unstuff(content: bytes) -> bytes:

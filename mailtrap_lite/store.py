@@ -106,7 +106,7 @@ class MessageStore:
         self._last_seq = 0
         self._unread = 0
         self.deleted_total = 0
-        self._search_index = SearchIndex(self, self._lock)
+        self._search_index = SearchIndex(self)
 
     # -- writing ----------------------------------------------------------------------------------------------
 
@@ -229,7 +229,7 @@ class MessageStore:
             for state in self._states.values():
                 state.message.forget_views()
             self._states.clear()
-            self._search_index = SearchIndex(self, self._lock)  # deleted mail's words go now, not at a later search
+            self._search_index = SearchIndex(self)  # deleted mail's words go now, not at a later search
             self._total_size = 0
             self._tag_counts.clear()
             self._unread = 0

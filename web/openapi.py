@@ -113,7 +113,8 @@ SCHEMAS: JSON = {
         Date=DATE_TIME, Tags=_array(STRING), Username=STRING, Text=STRING, HTML=STRING, Size=INTEGER,
         Inline=_array(_ref("Attachment")), Attachments=_array(_ref("Attachment")),
         # our extension, only on a message past a parse limit: why it is shown as raw
-        ShownAsRaw={**STRING, "description": "Why the message is shown as raw (a parse limit); absent otherwise"},
+        ShownAsRaw={**STRING, "description": "Why the message is shown as raw (a parse limit); absent otherwise."
+                    " Text is then the source, cut to its first MiB (this reason then says so and points to /raw)"},
     ),
     "Attempt": _record(
         Seq=INTEGER, Sender=STRING, Recipients=_array(STRING), RecipientCount=INTEGER,

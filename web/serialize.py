@@ -16,6 +16,10 @@ from mailtrap_lite.timestamps import format_timestamp as timestamp
 
 JSON = dict[str, Any]
 
+# The Text of a message shown as raw is its whole source, up to ~25 MiB: encoding that into one JSON answer holds
+# the interpreter (and with it the SMTP loop) for 100+ ms, and no client reads a source that way. It is cut here,
+# and the reason says where the whole source is.
+RAW_TEXT_IN_JSON = 1024 * 1024  # characters
 _UNSUBSCRIBE_LINK_RE = re.compile(r"<([^>]+)>")
 _CANONICAL_KEY_RE = re.compile(r"^[A-Za-z0-9-]+$")
 
@@ -105,7 +109,8 @@ def list_unsubscribe(message: Message) -> JSON:
 
 def message_detail(message: Message, store: MessageStore) -> JSON:
     """Message: the full view of ``GET /api/v1/message/{ID}``, plus ``Read`` so the PyPI client can decode it, and
-    ``ShownAsRaw`` (our extension, only on a message past a parse limit) with the reason it is shown as raw."""
+    ``ShownAsRaw`` (our extension, only on a message past a parse limit) with the reason it is shown as raw; the
+    ``Text`` of such a message is its source, cut to ``RAW_TEXT_IN_JSON`` characters (the reason then says so)."""
     info = message.summary
     return_path = next(iter(message.header("Return-Path")), "").strip().strip("<>")
     detail: JSON = {
@@ -124,6 +129,10 @@ def message_detail(message: Message, store: MessageStore) -> JSON:
     }
     shown_as_raw = info.shown_as_raw or message.body.shown_as_raw
     if shown_as_raw:
+        if len(detail["Text"]) > RAW_TEXT_IN_JSON:
+            detail["Text"] = detail["Text"][:RAW_TEXT_IN_JSON]
+            shown_as_raw += (f"; text cut to its first {RAW_TEXT_IN_JSON:,} characters, the whole source is at"
+                             f" GET /api/v1/message/{message.id}/raw")
         detail["ShownAsRaw"] = shown_as_raw
     return detail
 
