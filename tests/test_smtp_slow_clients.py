@@ -55,13 +55,21 @@ class Loris(threading.Thread):
             readable, _, _ = select.select([self.sock], [], [], self.pace)
             if readable:
                 self.reply = self._reply()
-                self.closed = self.file.readline() == b""
+                self.closed = self._server_closed()
                 return
             try:
                 self.sock.sendall(self.trickle[self.trickled % len(self.trickle):][:1])
             except OSError:  # the server closed while we wrote: its reply is still to be read
                 continue
             self.trickled += 1
+
+    def _server_closed(self) -> bool:
+        """Whether the connection ends after the reply: end of stream, or a reset (the server closed while a
+        trickled byte was on its way, so its kernel answered that byte with RST)."""
+        try:
+            return self.file.readline() == b""
+        except ConnectionResetError:
+            return True
 
     def finish(self) -> str:
         """Wait for the server's answer (at most GIVE_UP seconds) and close; returns the answer."""
