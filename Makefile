@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench soak clean
+.PHONY: run test lint check-package bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ run: $(VENV)/.installed
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# Building the package prints no warning of the build backend (deprecated settings, data folders not declared):
+# pip's own notes are lower-case "warning"/"WARNING", setuptools' are "...Warning".
+check-package: | $(BIN)/python
+	rm -rf build/wheel-check && mkdir -p build/wheel-check
+	$(BIN)/pip wheel -v --no-deps -w build/wheel-check . > build/wheel-check/build.log 2>&1
+	@if grep -n "Warning" build/wheel-check/build.log; then echo "the package build printed warnings (above)"; exit 1; fi
 
 test: lint
 	$(BIN)/pytest -n 4 $(PYTEST_ARGS)
