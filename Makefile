@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test lint check-package bench soak clean
+.PHONY: run test test-fast lint check-package bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ check-package: | $(BIN)/python
 
 test: lint
 	$(BIN)/pytest -n 4 $(PYTEST_ARGS)
+
+# The quick lane while working: everything but the slow tests and the browser (about a minute).
+test-fast: $(VENV)/.test-installed
+	$(BIN)/pytest -n 4 -m "not slow and not browser" $(PYTEST_ARGS)
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python -m bench

@@ -14,3 +14,11 @@ def server() -> Iterator[MailServer]:
     """A fresh capture server with SMTP and HTTP on free loopback ports."""
     with MailServer(http_port=0) as running:
         yield running
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that drives Chromium carries the ``browser`` marker (``make test-fast`` leaves them out), also in
+    files that mix browser and HTTP-only tests."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
