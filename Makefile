@@ -35,7 +35,7 @@ check-package: | $(BIN)/python
 test: lint
 	$(BIN)/pytest -n 4 $(PYTEST_ARGS)
 
-# The quick lane while working: everything but the slow tests and the browser (about a minute).
+# The quicker lane while working: everything but the tests marked slow and those that drive Chromium.
 test-fast: $(VENV)/.test-installed
 	$(BIN)/pytest -n 4 -m "not slow and not browser" $(PYTEST_ARGS)
 
