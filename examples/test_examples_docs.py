@@ -1,4 +1,4 @@
-"""The README's examples section shows real code: every snippet is copied from an example, every example is listed."""
+"""examples/README.md shows real code: every snippet is copied from an example, every example is listed."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import re
 from pathlib import Path
 
 EXAMPLES = Path(__file__).parent
-README = EXAMPLES.parent / "README.md"
+README = EXAMPLES / "README.md"
 SNIPPET = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
 
 def examples_section() -> str:
-    """The README's "Examples on real apps" section, up to the next section."""
+    """The "Examples on real apps" section of examples/README.md, up to the next section."""
     text = README.read_text(encoding="utf-8")
     start = text.index("\n## Examples on real apps\n")
     end = text.find("\n## ", start + 1)
@@ -34,6 +34,6 @@ def test_every_snippet_is_code_from_an_example() -> None:
 def test_every_example_is_listed_and_has_a_readme_and_tests() -> None:
     listed = examples_section()
     for folder in example_folders():
-        assert f"[`{folder.name}/`](examples/{folder.name}/)" in listed, f"{folder.name} is not in the table"
+        assert f"[`{folder.name}/`]({folder.name}/)" in listed, f"{folder.name} is not in the table"
         assert (folder / "README.md").is_file(), f"{folder.name} has no README.md"
         assert list(folder.glob("test_*.py")), f"{folder.name} has no tests"

@@ -12,17 +12,7 @@ import pytest
 
 from mailtrap_lite import ConfigError, FaultEngine, Faults, MailServer, parse_rule, rule_from_dict
 
-README = (Path(__file__).parent.parent / "README.md").read_text()
-
-
-def section(title: str) -> str:
-    """One ``## title`` section of the README, up to the next one."""
-    start = README.index(f"\n## {title}\n")
-    end = README.find("\n## ", start + 1)
-    return README[start : end if end != -1 else None]
-
-
-DOC = section("Fault injection")
+DOC = (Path(__file__).parent.parent / "docs" / "faults.md").read_text()
 
 
 def blocks(language: str) -> list[str]:
@@ -31,7 +21,7 @@ def blocks(language: str) -> list[str]:
 
 @pytest.mark.parametrize("code", blocks("python"))
 def test_python_examples_run(code: str) -> None:
-    exec(compile(code, "README.md", "exec"), {})
+    exec(compile(code, "docs/faults.md", "exec"), {})
 
 
 PRESET_ROWS = re.findall(r"^\| `((?:fail_next|sequence|reject|greylist|rate_limit|delay|hang|disconnect|"
