@@ -98,3 +98,26 @@ def test_arrow_keys_move_between_tabs(three: UI) -> None:
     expect(source_tab).to_be_focused()
     expect(source_tab).to_have_attribute("aria-selected", "true")
     expect(three.page.locator("#tab-panel")).to_contain_text("This message has no HTML part.")
+
+
+def test_the_single_key_shortcuts_can_be_turned_off_and_it_is_remembered(three: UI) -> None:
+    # Screen readers use single keys of their own: the toggle in the header hands them back.
+    page = three.page
+    toggle = page.get_by_role("button", name="Keyboard shortcuts")
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+
+    page.keyboard.press("j")
+    page.keyboard.press("/")
+    expect(page.locator("#search")).not_to_be_focused()
+    page.reload()
+    expect(three.row("third")).to_be_visible()
+    page.keyboard.press("j")
+    expect(page.locator("#message-list li.current")).to_have_count(0)
+
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("j")  # the first row: none of the presses while off had moved the cursor
+    expect(three.row("third")).to_have_class(CURRENT)
+    expect(three.row("second")).not_to_have_class(CURRENT)

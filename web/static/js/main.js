@@ -145,7 +145,7 @@ function wireKeyboard() {
       if (!fromField && viewer.openId) closeMessage();
       else list.focusCursor();
     },
-  });
+  }, byId("shortcuts-toggle"));
 }
 
 function wireEvents() {
