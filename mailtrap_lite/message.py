@@ -227,7 +227,8 @@ class Message:
     @property
     def body(self) -> ParsedBody:
         """Headers, text, HTML, parts and links (parsed on demand, kept in a shared cache bounded in bytes)."""
-        return parse_body(self.raw)
+        summary = self._summary  # its pre-scan already said whether the message is shown as raw
+        return parse_body(self.raw, None if summary is None else summary.shown_as_raw)
 
     @property
     def shown_as_raw(self) -> str:
@@ -474,8 +475,8 @@ def _failure(error: Exception) -> str:
 def _raw_summary(message: Message, problem: str) -> Summary:
     """The summary of a message shown as raw: its headers read line by line, its snippet from its source."""
     headers = read_raw_headers(message.raw)
-    body_start = header_end(message.raw)
-    text = message.raw[body_start : body_start + _SNIPPET_SOURCE].decode("utf-8", "replace")
+    start = header_end(message.raw)
+    text = message.raw[start : start + _SNIPPET_SOURCE].decode("utf-8", "replace")
     return _summary_of(message, headers, 0, 0, _snippet(text), shown_as_raw=problem)
 
 
@@ -643,13 +644,16 @@ def parse_cache_bytes() -> int:
     return _BODIES.held
 
 
-def parse_body(raw: bytes) -> ParsedBody:
+def parse_body(raw: bytes, problem: str | None = None) -> ParsedBody:
     """The full view of a message (headers, bodies, parts, links), parsed once and kept in the shared cache.
 
     A message past a parse limit, or one the stdlib parser fails on, gets its raw view instead; nothing raises.
+    ``problem`` is what the pre-scan found when the caller knows it already ("" for none); else it runs here.
     """
     cached = _BODIES.get(raw)
-    return cached if cached is not None else _new_body(raw, scan(raw))
+    if cached is not None:
+        return cached
+    return _new_body(raw, scan(raw) if problem is None else problem)
 
 
 def _new_body(raw: bytes, problem: str) -> ParsedBody:

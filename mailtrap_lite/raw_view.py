@@ -47,8 +47,8 @@ def _decode_raw_value(value: str) -> str:
 
 def header_end(raw: bytes) -> int:
     """Where the body starts (after the first empty line; the end of ``raw`` when there is none)."""
-    crlf = raw.find(b"\r\n\r\n")
+    crlf = raw.find(b"\n\r\n")  # a line end, then an empty CRLF line
     lf = raw.find(b"\n\n", 0, len(raw) if crlf < 0 else crlf)  # a bare-LF blank line before it, if any
     if lf >= 0:
         return lf + 2
-    return len(raw) if crlf < 0 else crlf + 4
+    return len(raw) if crlf < 0 else crlf + 3

@@ -21,6 +21,7 @@ from mailtrap_lite.errors import OverBudgetError, TagLimitError
 from mailtrap_lite.events import Event, EventBus
 from mailtrap_lite.ids import new_id
 from mailtrap_lite.message import Envelope, Message, Predicate, SmtpFacts, Summary
+from mailtrap_lite.raw_view import header_end
 from mailtrap_lite.search_index import SearchIndex
 from mailtrap_lite.timestamps import local_time
 
@@ -137,7 +138,7 @@ class MessageStore:
             seq = next(self._seq)
             message = Message(new_id(), raw, envelope, smtp or SmtpFacts(), when, seq, summary)
             initial = [*tags, *_plus_tags(envelope.recipients)]
-            if b"x-tags" in _header_block(raw).lower():
+            if b"x-tags" in raw[: header_end(raw)].lower():  # the header block, where any parser reads it
                 initial.extend(message.summary.header_tags)
             unique = _capped_tags(message.id, _unique_tags(initial))
             evicted = self._overflow(1, message.size)
@@ -455,15 +456,6 @@ class MessageStore:
         """Wake every waiter (used at shutdown so blocked long-polls answer at once)."""
         with self._changed:
             self._changed.notify_all()
-
-
-def _header_block(raw: bytes) -> bytes:
-    """The message up to its first empty line (CRLF or bare LF): every header any parser could read is in it."""
-    end = raw.find(b"\n\r\n")
-    bare_lf = raw.find(b"\n\n", 0, end if end >= 0 else len(raw))
-    if bare_lf >= 0:
-        end = bare_lf
-    return raw if end < 0 else raw[: end + 1]
 
 
 def _capped_tags(message_id: str, tags: tuple[str, ...]) -> tuple[str, ...]:
